@@ -1,0 +1,67 @@
+// Collects one proxy's lowered objects by name. Adding a name twice is fine when the content is the
+// same (two routes sharing a target); different content under one name is reported, never merged.
+import type { Diagnostics } from '../diagnostics/diagnostic.ts';
+import type { GraphKind, L7Cluster, L7Endpoint, L7Listener, L7Route, L7Rule, L7RuleList, Origin, ProxyGraph } from '../model/graph.ts';
+import type { Proxy } from '../model/types.ts';
+import { canonical } from './canonical.ts';
+import type { Owner } from './targets.ts';
+import { displayId } from '../model/types.ts';
+
+type Item = { name: string };
+
+export class GraphBuilder {
+  private readonly objects: { [K in GraphKind]: Map<string, Item> } = {
+    listeners: new Map(),
+    rulelists: new Map(),
+    rules: new Map(),
+    routes: new Map(),
+    clusters: new Map(),
+    endpoints: new Map(),
+  };
+  private readonly origins: Record<string, Origin> = {};
+
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly diags: Diagnostics,
+  ) {}
+
+  has(kind: GraphKind, name: string): boolean {
+    return this.objects[kind].has(name);
+  }
+
+  add<T extends Item>(kind: GraphKind, obj: T, owner: Owner): string {
+    const prev = this.objects[kind].get(obj.name);
+    if (prev && canonical(prev) !== canonical(obj)) {
+      this.diags.add({
+        code: 'L7C5020',
+        file: owner.src.file,
+        document: owner.src.document,
+        path: [...owner.src.base],
+        message: `on proxy "${displayId(this.proxy.id)}", ${kind} "${obj.name}" would be made twice with different content`,
+        hint: 'two objects produce the same l7mp object; rename one of them',
+      });
+    } else if (!prev) {
+      this.objects[kind].set(obj.name, obj);
+      this.origins[obj.name] ??= { object: `${owner.id.kind}/${displayId(owner.id)}`, file: owner.src.file };
+    }
+    return obj.name;
+  }
+
+  build(): ProxyGraph {
+    const sorted = <T>(k: GraphKind) => [...this.objects[k].values()].sort((a, b) => (a.name < b.name ? -1 : 1)) as T[];
+    const origins = Object.fromEntries(Object.entries(this.origins).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return {
+      proxy: this.proxy.id.name,
+      namespace: this.proxy.id.namespace,
+      admin: { url: this.proxy.admin.url },
+      address: this.proxy.address,
+      listeners: sorted<L7Listener>('listeners'),
+      rulelists: sorted<L7RuleList>('rulelists'),
+      rules: sorted<L7Rule>('rules'),
+      routes: sorted<L7Route>('routes'),
+      clusters: sorted<L7Cluster>('clusters'),
+      endpoints: sorted<L7Endpoint>('endpoints'),
+      origins,
+    };
+  }
+}

@@ -1,0 +1,178 @@
+// Stage 5, resolve: names → typed links. Builds the indexes, reports duplicate names and every
+// dangling reference (all of them, not the first), evaluates selectors, and merges Rule objects
+// into the rule lists of their VirtualServices.
+import type { Diagnostics } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/suggest.ts';
+import { selects, type Selectable } from '../model/selectors.ts';
+import { displayId, idKey, type Model, type ObjectId, type Proxy, type Ref, type RouteRef, type RuleSpec, type Route, type Selector, type Service, type Target, type TargetRef, type VirtualService } from '../model/types.ts';
+import type { SourceRef } from '../model/raw.ts';
+import { canonical } from '../lowering/canonical.ts';
+
+/** What a destination/chain string resolved to, in DESIGN §1 order. */
+export type TargetSource =
+  | { readonly kind: 'target'; readonly target: Target }
+  | { readonly kind: 'vs'; readonly vs: VirtualService }
+  | { readonly kind: 'service'; readonly service: Service };
+
+/** A rule in a VirtualService's merged rule list, with the object it came from. */
+export interface PlacedRule {
+  readonly rule: RuleSpec;
+  /** the VirtualService (inline rule) or Rule object that wrote it */
+  readonly owner: { readonly id: ObjectId; readonly src: SourceRef };
+}
+
+export interface Resolved {
+  readonly model: Model;
+  readonly proxies: readonly Proxy[];
+  target(ref: Ref): TargetSource | undefined;
+  route(ref: Ref): Route | undefined;
+  virtualService(ref: Ref): VirtualService | undefined;
+  /** proxies / naked services a selector picks */
+  selectedProxies(sel: Selector | undefined): Proxy[];
+  selectedServices(sel: Selector | undefined): Service[];
+  rulesOf(vs: VirtualService): readonly PlacedRule[];
+}
+
+const asSelectable = (p: Proxy): Selectable => ({ name: p.id.name, namespace: p.id.namespace, labels: p.labels, services: p.services });
+const serviceSelectable = (s: Service): Selectable => ({ name: s.id.name, namespace: s.id.namespace, labels: s.labels, services: [s.id.name] });
+
+type Located = { id: ObjectId; src: SourceRef };
+
+function index<T extends Located>(items: readonly T[], diags: Diagnostics): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const it of items) {
+    const k = idKey(it.id);
+    const prev = m.get(k);
+    if (prev) {
+      diags.add({
+        code: 'L7C4001',
+        file: it.src.file,
+        document: it.src.document,
+        path: [...it.src.base, 'metadata', 'name'],
+        message: `${it.id.kind} "${displayId(it.id)}" is defined twice; the first is in ${prev.src.file}`,
+        hint: 'rename one of them; names are unique per kind and namespace',
+      });
+    } else m.set(k, it);
+  }
+  return m;
+}
+
+export function resolve(model: Model, diags: Diagnostics): Resolved {
+  const vss = index(model.virtualServices, diags);
+  const targets = index(model.targets, diags);
+  const routes = index(model.routes, diags);
+  index(model.rules, diags);
+  const services = index(model.services, diags);
+  const proxyIdx = index(model.proxies, diags);
+  const proxies = [...proxyIdx.values()].sort((a, b) => idKey(a.id).localeCompare(idKey(b.id)));
+  const serviceList = [...services.values()];
+  const key = (kind: ObjectId['kind'], r: Ref) => `${kind}/${r.namespace}/${r.name}`;
+  // Selectors are evaluated once each; equal selectors (same canonical form) share the result.
+  const proxyCache = new Map<string, Proxy[]>();
+  const serviceCache = new Map<string, Service[]>();
+  const memo = <T>(cache: Map<string, T[]>, sel: Selector | undefined, f: () => T[]): T[] => {
+    if (!sel) return [];
+    const k = canonical({ ...sel, at: undefined });
+    let v = cache.get(k);
+    if (!v) cache.set(k, (v = f()));
+    return v;
+  };
+
+  const r: Resolved = {
+    model,
+    proxies,
+    target(ref) {
+      const t = targets.get(key('Target', ref));
+      if (t) return { kind: 'target', target: t };
+      const vs = vss.get(key('VirtualService', ref));
+      if (vs) return { kind: 'vs', vs };
+      const s = services.get(key('Service', ref));
+      if (s) return { kind: 'service', service: s };
+      return undefined;
+    },
+    route: (ref) => routes.get(key('Route', ref)),
+    virtualService: (ref) => vss.get(key('VirtualService', ref)),
+    selectedProxies: (sel) => memo(proxyCache, sel, () => proxies.filter((p) => selects(sel, asSelectable(p)))),
+    selectedServices: (sel) => memo(serviceCache, sel, () => serviceList.filter((s) => selects(sel, serviceSelectable(s)))),
+    rulesOf: (vs) => merged.get(idKey(vs.id)) ?? [],
+  };
+
+  // Rule objects join their VirtualService's list: by position (stable order by name), else appended.
+  const merged = new Map<string, PlacedRule[]>();
+  for (const vs of vss.values()) merged.set(idKey(vs.id), vs.rules.map((rule) => ({ rule, owner: vs })));
+  const ruleObjs = [...model.rules].sort(
+    (a, b) => (a.position ?? Infinity) - (b.position ?? Infinity) || idKey(a.id).localeCompare(idKey(b.id)),
+  );
+  const namesIn = (kind: ObjectId['kind'], ns: string) =>
+    [...(kind === 'VirtualService' ? vss : kind === 'Target' ? targets : kind === 'Route' ? routes : services).values()]
+      .filter((o) => o.id.namespace === ns)
+      .map((o) => o.id.name);
+  const dangling = (o: Located, ref: Ref, code: 'L7C4002' | 'L7C4003' | 'L7C4004' | 'L7C4005' | 'L7C4009', what: string, kinds: ObjectId['kind'][]) => {
+    const candidates = kinds.flatMap((k) => namesIn(k, ref.namespace));
+    const hint = didYouMean(ref.name, candidates);
+    diags.add({
+      code,
+      file: o.src.file,
+      document: o.src.document,
+      path: [...o.src.base, ...ref.at],
+      message: `${what} "${ref.text}" not found: no ${kinds.join(', ')} named "${ref.name}" in namespace "${ref.namespace}"`,
+      ...(hint ? { hint } : {}),
+    });
+  };
+  for (const ro of ruleObjs) {
+    const vs = r.virtualService(ro.virtualService);
+    if (!vs) {
+      dangling(ro, ro.virtualService, 'L7C4005', 'virtualService', ['VirtualService']);
+      continue;
+    }
+    const list = merged.get(idKey(vs.id))!;
+    const placed = { rule: ro.rule, owner: ro };
+    if (ro.position === undefined) list.push(placed);
+    else if (ro.position > list.length) {
+      diags.add({
+        code: 'L7C5012',
+        file: ro.src.file,
+        document: ro.src.document,
+        path: [...ro.src.base, 'spec', 'position'],
+        message: `position ${ro.position} is past the end of "${displayId(vs.id)}"'s rule list (${list.length} rules at this point)`,
+        hint: `use a position from 0 to ${list.length}, or leave it out to append`,
+      });
+      list.push(placed);
+    } else list.splice(ro.position, 0, placed);
+  }
+
+  // Every reference, everywhere, checked once.
+  const checkTarget = (o: Located, t: TargetRef) => {
+    if ('ref' in t && !r.target(t.ref)) dangling(o, t.ref, 'L7C4002', 'target', ['Target', 'VirtualService', 'Service']);
+  };
+  const checkRoute = (o: Located, rr: RouteRef | undefined) => {
+    if (!rr) return;
+    if ('ref' in rr) {
+      if (!r.route(rr.ref)) dangling(o, rr.ref, 'L7C4003', 'route', ['Route']);
+      return;
+    }
+    for (const t of [rr.inline.destination, ...rr.inline.ingress, ...rr.inline.egress]) checkTarget(o, t);
+  };
+  const checkRule = (o: Located, rule: RuleSpec) => {
+    checkRoute(o, rule.route);
+    if (rule.apply !== undefined) {
+      const ref: Ref = { name: rule.apply.split('.')[0]!, namespace: rule.apply.split('.')[1] ?? o.id.namespace, text: rule.apply, at: [...rule.at, 'action', 'apply'] };
+      if (!r.virtualService(ref)) dangling(o, ref, 'L7C4009', 'apply', ['VirtualService']);
+    }
+    if (!rule.route && rule.apply === undefined)
+      diags.add({
+        code: 'L7C4010',
+        file: o.src.file,
+        document: o.src.document,
+        path: [...o.src.base, ...rule.at, 'action'],
+        message: 'rule action has neither `route` nor `apply`: matching sessions would have nowhere to go',
+      });
+  };
+  for (const vs of vss.values()) for (const rule of vs.rules) checkRule(vs, rule);
+  for (const ro of model.rules) checkRule(ro, ro.rule);
+  for (const rt of routes.values()) checkRoute(rt, { inline: rt.route });
+  for (const t of targets.values())
+    if (t.linkedVirtualService && !r.virtualService(t.linkedVirtualService))
+      dangling(t, t.linkedVirtualService, 'L7C4004', 'linkedVirtualService', ['VirtualService']);
+  return r;
+}
