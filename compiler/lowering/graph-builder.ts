@@ -42,7 +42,7 @@ export class GraphBuilder {
       });
     } else if (!prev) {
       this.objects[kind].set(obj.name, obj);
-      this.origins[obj.name] ??= { object: `${owner.id.kind}/${displayId(owner.id)}`, file: owner.src.file };
+      this.origins[obj.name] ??= { object: `${owner.id.kind}/${displayId(owner.id)}` };
     }
     return obj.name;
   }

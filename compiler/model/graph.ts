@@ -43,8 +43,8 @@ export interface L7Endpoint {
 
 /** Where a lowered object came from: shown in plans ("because of ...") and graph output. */
 export interface Origin {
+  /** `Kind/name[.namespace]` of the user object that produced it (no file: renaming files changes nothing) */
   readonly object: string;
-  readonly file: string;
 }
 
 export interface ProxyGraph {
