@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerValidate } from './commands/validate.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerGraph } from './commands/graph.ts';
+import { registerExplain } from './commands/explain.ts';
 import type { Io } from './commands/common.ts';
 
 export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
   registerValidate(program, sink);
   registerBuild(program, sink);
   registerGraph(program, sink);
+  registerExplain(program, sink);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
