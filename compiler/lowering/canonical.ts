@@ -1,13 +1,25 @@
-// Canonical JSON (sorted keys) and short content hashes for content-addressed names.
+// Canonical JSON (sorted keys, undefined members dropped) and short content hashes for
+// content-addressed names. Hot in lowering: written without intermediate arrays.
 import { createHash } from 'node:crypto';
 
 export function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  const keys = Object.keys(v as object)
-    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v === null || typeof v !== 'object') return v === undefined ? 'null' : JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + canonical(v[i]);
+    return s + ']';
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    s += (first ? '' : ',') + JSON.stringify(k) + ':' + canonical(x);
+    first = false;
+  }
+  return s + '}';
 }
 
 export function contentHash(v: unknown, length = 8): string {

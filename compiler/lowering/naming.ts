@@ -10,9 +10,10 @@ export function isOurs(name: string): boolean {
   return name.startsWith(`${MARKER}.`);
 }
 
-/** Keeps addresses and paths readable but safe inside a name. */
+/** Keeps addresses and paths readable but safe inside a name; a hash keeps rewritten ones unique. */
 export function sanitize(s: string): string {
-  return s.replace(/[^A-Za-z0-9-]+/g, '_').replace(/^_+|_+$/g, '') || '_';
+  if (/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(s)) return s;
+  return `${s.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '') || '_'}-${contentHash(s, 6)}`;
 }
 
 export const names = {
@@ -21,6 +22,6 @@ export const names = {
   rule: (ns: string, owner: string, content: unknown) => `${MARKER}.R.${ns}.${owner}.${contentHash(content)}`,
   route: (ns: string, owner: string, content: unknown) => `${MARKER}.RT.${ns}.${owner}.${contentHash(content)}`,
   cluster: (ns: string, owner: string, content: unknown) => `${MARKER}.C.${ns}.${owner}.${contentHash(content)}`,
-  endpoint: (cluster: string, address: string, content: unknown) =>
-    `${cluster}.E.${sanitize(address)}.${contentHash(content, 6)}`,
+  endpoint: (cluster: string, address: string, weight: number | undefined) =>
+    `${cluster}.E.${sanitize(address)}${weight === undefined ? '' : `.w${weight}`}`,
 };

@@ -125,8 +125,21 @@ export class TargetResolver {
     return { namespace: vs.id.namespace, origin, named: true, spec, endpoints, owner: vs, at: ['spec', 'listener'] };
   }
 
-  /** undefined when the reference is dangling (already reported by resolve) or cannot be a cluster */
+  private readonly cache = new WeakMap<TargetRef, ClusterDef | undefined>();
+
+  /**
+   * undefined when the reference is dangling (already reported by resolve) or cannot be a cluster.
+   * A TargetRef is written in one place, so its owner is fixed: the result is cached per ref and
+   * shared by every proxy the ref is lowered on.
+   */
   cluster(t: TargetRef, owner: Owner): ClusterDef | undefined {
+    if (this.cache.has(t)) return this.cache.get(t);
+    const def = this.compute(t, owner);
+    this.cache.set(t, def);
+    return def;
+  }
+
+  private compute(t: TargetRef, owner: Owner): ClusterDef | undefined {
     if ('inline' in t) return this.fromInline(t.inline, owner, owner.id.name, false);
     const src = this.r.target(t.ref);
     if (!src) return undefined;

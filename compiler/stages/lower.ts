@@ -31,7 +31,12 @@ class ProxyLowering {
     private readonly p: Proxy,
     private readonly targets: TargetResolver,
     private readonly diags: Diagnostics,
-    private readonly here: { readonly services: readonly VirtualService[]; readonly targets: readonly Target[] },
+    private readonly here: {
+      readonly services: readonly VirtualService[];
+      readonly targets: readonly Target[];
+      /** one TargetRef per Target, so its cluster definition is computed once for all proxies */
+      readonly selfRef: (t: Target) => TargetRef;
+    },
   ) {
     this.g = new GraphBuilder(p, diags);
   }
@@ -45,8 +50,7 @@ class ProxyLowering {
       this.g.add('listeners', { name: names.listener(vs.id.namespace, vs.id.name, content), spec: l.spec, rules: rl, ...(l.options ? { options: l.options } : {}) }, vs);
     }
     // Targets whose selector picks this proxy are deployed even when no route here uses them yet.
-    for (const t of this.here.targets)
-      this.cluster({ ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }, t);
+    for (const t of this.here.targets) this.cluster(this.here.selfRef(t), t);
     return this.g.build();
   }
 
@@ -126,8 +130,9 @@ class ProxyLowering {
           hint: 'split the endpoints into targets by port',
         });
       }
-      let epName = names.endpoint(name, e.address, { address: e.address, weight: e.weight });
-      for (let k = 2; used.has(epName); k++) epName = `${names.endpoint(name, e.address, { address: e.address, weight: e.weight })}.${k}`;
+      const base = names.endpoint(name, e.address, e.weight);
+      let epName = base;
+      for (let k = 2; used.has(epName); k++) epName = `${base}.${k}`;
       used.add(epName);
       this.g.add('endpoints', { name: epName, cluster: name, spec: { address: e.address }, ...(e.weight !== undefined ? { weight: e.weight } : {}) }, def.owner);
     });
@@ -139,7 +144,13 @@ export function lower(r: Resolved, diags: Diagnostics): ProxyGraph[] {
   const targets = new TargetResolver(r, diags);
   const services = byProxy(r, listenerServices(r));
   const deployed = byProxy(r, r.model.targets);
+  const refs = new Map<Target, TargetRef>();
+  const selfRef = (t: Target) => {
+    let ref = refs.get(t);
+    if (!ref) refs.set(t, (ref = { ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }));
+    return ref;
+  };
   return r.proxies.map((p) =>
-    new ProxyLowering(r, p, targets, diags, { services: services.get(p)!, targets: deployed.get(p)! }).run(),
+    new ProxyLowering(r, p, targets, diags, { services: services.get(p)!, targets: deployed.get(p)!, selfRef }).run(),
   );
 }

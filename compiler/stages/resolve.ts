@@ -70,11 +70,31 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
   // Selectors are evaluated once each; equal selectors (same canonical form) share the result.
   const proxyCache = new Map<string, Proxy[]>();
   const serviceCache = new Map<string, Service[]>();
+  // Posting lists so a selector only tests the proxies that can match its first requirement.
+  const postings = new Map<string, Proxy[]>();
+  const post = (k: string, p: Proxy) => (postings.get(k) ?? (postings.set(k, []), postings.get(k)!)).push(p);
+  for (const p of proxies) {
+    for (const [k, v] of Object.entries(p.labels)) post(`L\0${k}\0${v}`, p);
+    for (const svc of p.services) post(`S\0${svc}`, p);
+  }
+  const candidates = (sel: Selector): Proxy[] => {
+    const first = Object.entries(sel.matchLabels)[0];
+    if (first) return postings.get(`L\0${first[0]}\0${first[1]}`) ?? [];
+    if (sel.matchService !== undefined) return postings.get(`S\0${sel.matchService}`) ?? [];
+    return proxies;
+  };
+  const byIdentity = new WeakMap<Selector, { proxies?: Proxy[]; services?: Service[] }>();
   const memo = <T>(cache: Map<string, T[]>, sel: Selector | undefined, f: () => T[]): T[] => {
     if (!sel) return [];
+    const slot = byIdentity.get(sel) ?? {};
+    byIdentity.set(sel, slot);
+    const field = cache === (proxyCache as unknown) ? 'proxies' : 'services';
+    const hit = slot[field] as T[] | undefined;
+    if (hit) return hit;
     const k = canonical({ ...sel, at: undefined });
     let v = cache.get(k);
     if (!v) cache.set(k, (v = f()));
+    (slot as Record<string, T[]>)[field] = v;
     return v;
   };
 
@@ -92,7 +112,7 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
     },
     route: (ref) => routes.get(key('Route', ref)),
     virtualService: (ref) => vss.get(key('VirtualService', ref)),
-    selectedProxies: (sel) => memo(proxyCache, sel, () => proxies.filter((p) => selects(sel, asSelectable(p)))),
+    selectedProxies: (sel) => memo(proxyCache, sel, () => candidates(sel!).filter((p) => selects(sel, asSelectable(p)))),
     selectedServices: (sel) => memo(serviceCache, sel, () => serviceList.filter((s) => selects(sel, serviceSelectable(s)))),
     rulesOf: (vs) => merged.get(idKey(vs.id)) ?? [],
   };
