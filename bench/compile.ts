@@ -96,6 +96,7 @@ try {
   console.log(`full build,               median of ${RUNS}: ${build.toFixed(0)} ms  [${buildTimes.map((t) => t.toFixed(0)).join(', ')}]`);
   console.log(`ratio build / parse: ${(build / parse).toFixed(2)}x   (target <= 3x)`);
   console.log(`peak memory (max RSS): ${rss.toFixed(0)} MiB`);
+  if (process.env.KEEP) { console.log("kept", dir); process.exit(0); }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { compileRepo } from '../runtime/compile-repo.ts';
 import { staticConfig } from '../compiler/stages/emit.ts';
 import { EXAMPLES, exampleDir } from './support/examples.ts';

@@ -3,6 +3,7 @@
 import type { Diagnostics, PathSegment } from '../diagnostics/diagnostic.ts';
 import type { RawObject } from '../model/raw.ts';
 import type * as M from '../model/types.ts';
+import { sortKeys } from '../lowering/canonical.ts';
 
 type Obj = Record<string, any>;
 type P = readonly PathSegment[];
@@ -11,15 +12,19 @@ export const LISTENER_PROTOCOLS = ['UDP', 'TCP', 'HTTP', 'WebSocket', 'JSONSocke
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `{protocol: X, ...}` or `{X: {...}}` → `{protocol: X, ...}`, transports included. */
+/** `{protocol: X, ...}` or `{X: {...}}` → `{protocol: X, ...}`, transports included; keys sorted. */
 export function flatSpec(v: Obj): M.FlatSpec {
+  return sortKeys(flatSpecAsWritten(v));
+}
+
+function flatSpecAsWritten(v: Obj): M.FlatSpec {
   let out: Obj;
   if (typeof v.protocol === 'string') out = { ...v };
   else {
     const [protocol] = Object.keys(v);
     out = { protocol, ...(isObj(v[protocol!]) ? v[protocol!] : {}) };
   }
-  if (isObj(out.transport)) out.transport = flatSpec(out.transport);
+  if (isObj(out.transport)) out.transport = flatSpecAsWritten(out.transport);
   return out as M.FlatSpec;
 }
 
@@ -71,7 +76,7 @@ function inlineTarget(v: Obj, at: P): M.InlineTarget {
     spec: flatSpec(v.spec),
     endpoints: endpoints(v.endpoints, [...at, 'endpoints']),
     ...(lb ? { loadbalancer: lb } : {}),
-    ...(isObj(v.options) ? { options: v.options } : {}),
+    ...(isObj(v.options) ? { options: sortKeys(v.options) } : {}),
     at,
   };
 }
@@ -87,7 +92,7 @@ function routeSpec(v: Obj, ns: string, at: P): M.RouteSpec {
     destination: targetRef(v.destination, ns, [...at, 'destination']),
     ingress: chain('ingress'),
     egress: chain('egress'),
-    ...(isObj(v.retry) ? { retry: v.retry as M.Retry } : {}),
+    ...(isObj(v.retry) ? { retry: sortKeys(v.retry) as M.Retry } : {}),
     at,
   };
 }
@@ -102,10 +107,10 @@ function ruleSpec(v: Obj, ns: string, at: P): M.RuleSpec {
         : undefined;
   return {
     ...(typeof v.name === 'string' ? { name: v.name } : {}),
-    ...(isObj(v.match) ? { match: v.match } : {}),
+    ...(isObj(v.match) ? { match: sortKeys(v.match) } : {}),
     ...(route ? { route } : {}),
     rewrite: Array.isArray(a.rewrite)
-      ? a.rewrite.map((r: Obj, i: number) => ({ path: r.path, value: r.value, at: [...at, 'action', 'rewrite', i] }))
+      ? a.rewrite.map((r: Obj, i: number) => ({ path: r.path, value: sortKeys(r.value), at: [...at, 'action', 'rewrite', i] }))
       : [],
     ...(typeof a.apply === 'string' ? { apply: a.apply } : {}),
     at,
@@ -134,7 +139,7 @@ function virtualService(o: Obj, base: Base): M.VirtualService {
       listener = {
         ...(typeof l.name === 'string' ? { name: l.name } : {}),
         spec: flatSpec(l.spec),
-        ...(isObj(l.options) ? { options: l.options } : {}),
+        ...(isObj(l.options) ? { options: sortKeys(l.options) } : {}),
         at: ['spec', 'listener', 'spec'],
       };
       if (Array.isArray(l.rules)) ruleList = rules(l.rules, ns, ['spec', 'listener', 'rules']);

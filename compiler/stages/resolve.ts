@@ -120,8 +120,13 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
   // Rule objects join their VirtualService's list: by position (stable order by name), else appended.
   const merged = new Map<string, PlacedRule[]>();
   for (const vs of vss.values()) merged.set(idKey(vs.id), vs.rules.map((rule) => ({ rule, owner: vs })));
+  // `position` is the rule's index in the final list. Placed in ascending position; among equal
+  // positions in reverse name order, so that each insert lands before the previous one and the
+  // result reads in name order. Rules without a position are appended in name order.
   const ruleObjs = [...model.rules].sort(
-    (a, b) => (a.position ?? Infinity) - (b.position ?? Infinity) || idKey(a.id).localeCompare(idKey(b.id)),
+    (a, b) =>
+      (a.position ?? Infinity) - (b.position ?? Infinity) ||
+      (a.position === undefined ? 1 : -1) * idKey(a.id).localeCompare(idKey(b.id)),
   );
   const namesIn = (kind: ObjectId['kind'], ns: string) =>
     [...(kind === 'VirtualService' ? vss : kind === 'Target' ? targets : kind === 'Route' ? routes : services).values()]
