@@ -15,9 +15,25 @@ const layerRules = Object.entries(above).map(([layer, banned]) => ({
     'no-restricted-imports': [
       'error',
       {
-        patterns: banned.map((b) => ({ group: [`**/${b}/**`], message: `${layer}/ may not import from ${b}/ (DESIGN §2)` })),
+        patterns: banned.map((b) => ({
+          group: [`**/${b}/**`],
+          message: `${layer}/ may not import from ${b}/ (DESIGN §2)`,
+        })),
         ...(layer === 'compiler'
-          ? { paths: ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http'].map((name) => ({ name, message: 'the compiler does no I/O: use the CompilerHost' })) }
+          ? {
+              paths: [
+                'fs',
+                'node:fs',
+                'fs/promises',
+                'node:fs/promises',
+                'child_process',
+                'node:child_process',
+                'net',
+                'node:net',
+                'http',
+                'node:http',
+              ].map((name) => ({ name, message: 'the compiler does no I/O: use the CompilerHost' })),
+            }
           : {}),
       },
     ],

@@ -68,7 +68,9 @@ try {
   generate(dir);
   const files = await listConfigFiles(dir);
   const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
-  console.log(`repo: ${PROXIES} proxies, ${PROXIES * PER} VirtualServices, ${PROXIES * PER} Targets, ${files.length} files, ${(bytes / 1048576).toFixed(1)} MiB`);
+  console.log(
+    `repo: ${PROXIES} proxies, ${PROXIES * PER} VirtualServices, ${PROXIES * PER} Targets, ${files.length} files, ${(bytes / 1048576).toFixed(1)} MiB`,
+  );
 
   const parseTimes: number[] = [];
   const buildTimes: number[] = [];
@@ -85,18 +87,26 @@ try {
     const res = await compileRepo(dir);
     const out = buildOutputs(res.graphs);
     buildTimes.push(ms(t0));
-    if (res.hasErrors) throw new Error(`bench repo has errors: ${JSON.stringify(res.diagnostics.slice(0, 3))}`);
+    if (res.hasErrors)
+      throw new Error(`bench repo has errors: ${JSON.stringify(res.diagnostics.slice(0, 3))}`);
     if (out.size !== PROXIES + 1) throw new Error(`expected ${PROXIES + 1} outputs, got ${out.size}`);
   }
   const parse = median(parseTimes);
   const build = median(buildTimes);
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(`objects parsed: ${objects}`);
-  console.log(`js-yaml parse (baseline), median of ${RUNS}: ${parse.toFixed(0)} ms  [${parseTimes.map((t) => t.toFixed(0)).join(', ')}]`);
-  console.log(`full build,               median of ${RUNS}: ${build.toFixed(0)} ms  [${buildTimes.map((t) => t.toFixed(0)).join(', ')}]`);
+  console.log(
+    `js-yaml parse (baseline), median of ${RUNS}: ${parse.toFixed(0)} ms  [${parseTimes.map((t) => t.toFixed(0)).join(', ')}]`,
+  );
+  console.log(
+    `full build,               median of ${RUNS}: ${build.toFixed(0)} ms  [${buildTimes.map((t) => t.toFixed(0)).join(', ')}]`,
+  );
   console.log(`ratio build / parse: ${(build / parse).toFixed(2)}x   (target <= 3x)`);
   console.log(`peak memory (max RSS): ${rss.toFixed(0)} MiB`);
-  if (process.env.KEEP) { console.log("kept", dir); process.exit(0); }
+  if (process.env.KEEP) {
+    console.log('kept', dir);
+    process.exit(0);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

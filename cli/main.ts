@@ -37,7 +37,9 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
       sink.err(`error: ${err.message}\n`);
       return 1;
     }
-    sink.err(`internal error: ${err.message ?? String(e)}\n(this is a bug in l7mp-compile; please report it)\n`);
+    sink.err(
+      `internal error: ${err.message ?? String(e)}\n(this is a bug in l7mp-compile; please report it)\n`,
+    );
     if (process.env.L7MP_COMPILE_DEBUG) sink.err(`${err.stack}\n`);
     return 1;
   }

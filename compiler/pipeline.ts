@@ -49,7 +49,7 @@ export async function compile(input: CompileInput): Promise<CompileResult> {
 
   const sources = new Map(texts.map((t) => [t.path, t.text]));
   const formats = new Map(texts.map((t) => [t.path, t.format]));
-  const located = new Locator((f) => sources.get(f)).fill(dedupe(diags.items), (f) => formats.get(f) === 'yaml');
+  const located = new Locator((f) => sources.get(f)).fill(dedupe(diags.items), (f) => formats.get(f));
   const diagnostics = sortDiagnostics(located);
   return {
     diagnostics,

@@ -25,6 +25,9 @@ export async function listConfigFiles(root: string): Promise<string[]> {
 export async function readRepo(root: string): Promise<SourceFile[]> {
   const paths = await listConfigFiles(root);
   return Promise.all(
-    paths.map(async (p) => ({ path: relative(root, p).split(sep).join('/'), bytes: new Uint8Array(await readFile(p)) })),
+    paths.map(async (p) => ({
+      path: relative(root, p).split(sep).join('/'),
+      bytes: new Uint8Array(await readFile(p)),
+    })),
   );
 }

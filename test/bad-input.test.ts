@@ -18,7 +18,13 @@ const cue = createCueEvaluator();
 const STACK_TRACE = /\n\s+at /;
 const T = { timeout: 20_000 };
 
-type Pos = { code: string; file: string | null; line: number | null; column: number | null; path?: string | null };
+type Pos = {
+  code: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  path?: string | null;
+};
 const show = (d: Pos) => `${d.code} ${d.file}:${d.line}:${d.column}${d.path ? ` (${d.path})` : ''}`;
 const fromDiag = (d: Diagnostic): Pos => ({
   code: d.code,
@@ -31,13 +37,17 @@ const fromDiag = (d: Diagnostic): Pos => ({
 function assertExpected(c: BadCase, got: readonly Pos[]): void {
   const list = got.map(show).join('\n  ') || '(none)';
   for (const e of c.expect) {
-    const hit = got.some((d) => d.code === e.code && d.file === e.file && d.line === e.line && d.column === e.column);
+    const hit = got.some(
+      (d) => d.code === e.code && d.file === e.file && d.line === e.line && d.column === e.column,
+    );
     assert.ok(hit, `expected ${show(e)}; got:\n  ${list}`);
   }
-  for (const code of c.forbid ?? []) assert.ok(!got.some((d) => d.code === code), `${code} must not appear; got:\n  ${list}`);
+  for (const code of c.forbid ?? [])
+    assert.ok(!got.some((d) => d.code === code), `${code} must not appear; got:\n  ${list}`);
 }
 
-const isErrorCase = (c: BadCase) => c.expect.some((e: Expected) => catalogue[e.code as Code]?.severity === 'error');
+const isErrorCase = (c: BadCase) =>
+  c.expect.some((e: Expected) => catalogue[e.code as Code]?.severity === 'error');
 
 async function writeRepo(c: BadCase): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'l7c-bad-'));
@@ -60,7 +70,10 @@ test('bad-input corpus', async (t) => {
         assertExpected(c, res.diagnostics.map(fromDiag));
         for (const d of res.diagnostics) {
           assert.equal(d.severity, catalogue[d.code].severity, `severity of ${show(fromDiag(d))}`);
-          assert.ok(d.file && d.span && d.span.start.line >= 1, `diagnostic without file and line: ${show(fromDiag(d))}: ${d.message}`);
+          assert.ok(
+            d.file && d.span && d.span.start.line >= 1,
+            `diagnostic without file and line: ${show(fromDiag(d))}: ${d.message}`,
+          );
         }
         assert.equal(res.hasErrors, isErrorCase(c), 'hasErrors');
       });
@@ -75,7 +88,8 @@ test('bad-input corpus', async (t) => {
           }
           const doc = JSON.parse(json.stdout) as { diagnostics: Pos[] };
           assertExpected(c, doc.diagnostics);
-          for (const d of doc.diagnostics) assert.ok(d.file && d.line && d.line >= 1, `JSON diagnostic without file and line: ${show(d)}`);
+          for (const d of doc.diagnostics)
+            assert.ok(d.file && d.line && d.line >= 1, `JSON diagnostic without file and line: ${show(d)}`);
           if (!isErrorCase(c)) {
             const strict = await runCli(['validate', '--fail-on-warn', dir]);
             assert.equal(strict.code, 1, 'exit code with --fail-on-warn');

@@ -22,7 +22,11 @@ test('--help lists every command; each command has --help', async () => {
 });
 
 test('unknown command or option: exit 1, a message, no stack trace', async () => {
-  for (const args of [['frobnicate'], ['validate', '--bogus'], ['validate', '--format', 'xml', exampleDir('quickstart')]]) {
+  for (const args of [
+    ['frobnicate'],
+    ['validate', '--bogus'],
+    ['validate', '--format', 'xml', exampleDir('quickstart')],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 1, args.join(' '));
     assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at /);
@@ -61,7 +65,10 @@ test('build writes one config per proxy plus graph.json; graph prints DOT and Me
 });
 
 test('bin/l7mp-compile runs from the repo root', () => {
-  const out = execFileSync(join(repoRoot, 'bin', 'l7mp-compile'), ['--version'], { cwd: repoRoot, encoding: 'utf8' });
+  const out = execFileSync(join(repoRoot, 'bin', 'l7mp-compile'), ['--version'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   assert.match(out, /\d+\.\d+\.\d+/);
 });
 
@@ -69,7 +76,11 @@ test('docs/diagnostics.md is generated from the catalogue and up to date', async
   const r = await runCli(['explain', '--markdown']);
   assert.equal(r.code, 0);
   const file = join(repoRoot, 'docs', 'diagnostics.md');
-  assert.equal(readFileSync(file, 'utf8'), r.stdout, 'run: bin/l7mp-compile explain --markdown > docs/diagnostics.md');
+  assert.equal(
+    readFileSync(file, 'utf8'),
+    r.stdout,
+    'run: bin/l7mp-compile explain --markdown > docs/diagnostics.md',
+  );
   assert.match((await runCli(['explain', 'L7C4002'])).stdout, /unknown target/);
   assert.equal((await runCli(['explain', 'L7C9999'])).code, 1);
 });

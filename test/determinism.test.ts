@@ -2,7 +2,16 @@
 // files are renamed, moved, reordered, or unrelated objects are added for other proxies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+  readFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRepo } from '../runtime/compile-repo.ts';
@@ -17,7 +26,9 @@ async function build(dir: string): Promise<Map<string, string>> {
 
 /** Reverses the order of documents in a multi-document YAML file. */
 function reverseDocuments(file: string): void {
-  const docs = readFileSync(file, 'utf8').split(/^---\s*$/m).filter((d) => d.trim());
+  const docs = readFileSync(file, 'utf8')
+    .split(/^---\s*$/m)
+    .filter((d) => d.trim());
   writeFileSync(file, docs.reverse().join('\n---\n'));
 }
 
@@ -33,7 +44,11 @@ for (const name of EXAMPLES) {
       const files = readdirSync(tmp, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
       mkdirSync(join(tmp, 'moved'));
       files.forEach((f, i) => {
-        const to = join(tmp, 'moved', `${String(files.length - i).padStart(3, '0')}-${f.replace(/\//g, '_')}`);
+        const to = join(
+          tmp,
+          'moved',
+          `${String(files.length - i).padStart(3, '0')}-${f.replace(/\//g, '_')}`,
+        );
         renameSync(join(tmp, f), to);
         reverseDocuments(to);
       });

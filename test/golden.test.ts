@@ -13,7 +13,10 @@ const accept = process.env.L7MP_ACCEPT === '1';
 for (const name of EXAMPLES) {
   test(`golden lowered graph: ${name}`, async () => {
     const res = await compileRepo(exampleDir(name));
-    assert.deepEqual(res.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      res.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     const actual = graphDocument(res.graphs);
     const file = join(repoRoot, 'test', 'golden', `${name}.graph.json`);
     if (accept || !existsSync(file)) {
@@ -21,6 +24,10 @@ for (const name of EXAMPLES) {
       if (!accept) assert.fail(`no golden file yet: wrote ${file}; review it and commit`);
       return;
     }
-    assert.equal(actual, readFileSync(file, 'utf8'), `lowered graph of ${name} changed; run \`make golden-accept\` if intended`);
+    assert.equal(
+      actual,
+      readFileSync(file, 'utf8'),
+      `lowered graph of ${name} changed; run \`make golden-accept\` if intended`,
+    );
   });
 }

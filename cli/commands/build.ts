@@ -17,7 +17,9 @@ export function registerBuild(program: Command, io: Io): void {
     .action(async (dir: string, opts: { out: string; maxFileSize: string }) => {
       const res = await compileRepo(dir, limitOptions(opts));
       if (res.diagnostics.length)
-        io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
+        io.err(
+          renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }),
+        );
       if (res.hasErrors) {
         io.err('build: nothing written because of the errors above\n');
         io.exit(1);

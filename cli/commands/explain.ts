@@ -12,7 +12,13 @@ export function registerExplain(program: Command, io: Io): void {
     .option('--markdown', 'print the whole catalogue as Markdown (docs/diagnostics.md)', false)
     .action((code: string | undefined, opts: { markdown: boolean }) => {
       if (opts.markdown || !code) {
-        io.out(opts.markdown ? catalogueMarkdown() : Object.entries(catalogue).map(([c, e]) => `${c}  ${e.severity.padEnd(7)}  ${e.title}`).join('\n') + '\n');
+        io.out(
+          opts.markdown
+            ? catalogueMarkdown()
+            : Object.entries(catalogue)
+                .map(([c, e]) => `${c}  ${e.severity.padEnd(7)}  ${e.title}`)
+                .join('\n') + '\n',
+        );
         io.exit(0);
         return;
       }

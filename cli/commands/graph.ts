@@ -15,7 +15,9 @@ export function registerGraph(program: Command, io: Io): void {
     .action(async (dir: string, opts: { format: string; proxy?: string }) => {
       const res = await compileRepo(dir);
       if (res.hasErrors) {
-        io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
+        io.err(
+          renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }),
+        );
         io.exit(1);
         return;
       }

@@ -8,7 +8,9 @@ import { limitOptions, type Io } from './common.ts';
 export function registerValidate(program: Command, io: Io): void {
   program
     .command('validate')
-    .description('check a repository the way the proxy would; print every problem with its code and file:line:col')
+    .description(
+      'check a repository the way the proxy would; print every problem with its code and file:line:col',
+    )
     .argument('[dir]', 'repository directory', '.')
     .option('-f, --format <format>', `output format: ${diagnosticFormats.join('|')}`, 'text')
     .option('--fail-on-warn', 'exit 1 on warnings too', false)

@@ -19,7 +19,11 @@ function pipeline(g: ProxyGraph): { nodes: Node[]; edges: Edge[] } {
   const id = (kind: string, name: string) => `${g.proxy}/${kind}/${name}`;
   for (const l of g.listeners) {
     const s = l.spec;
-    nodes.push({ id: id('L', l.name), label: `${l.name}\\n${s.protocol}${s.port !== undefined ? `:${s.port}` : ''}`, shape: 'listener' });
+    nodes.push({
+      id: id('L', l.name),
+      label: `${l.name}\\n${s.protocol}${s.port !== undefined ? `:${s.port}` : ''}`,
+      shape: 'listener',
+    });
     edges.push({ from: id('L', l.name), to: id('RL', l.rules) });
   }
   for (const rl of g.rulelists) {
@@ -33,13 +37,21 @@ function pipeline(g: ProxyGraph): { nodes: Node[]; edges: Edge[] } {
   }
   for (const rt of g.routes) {
     nodes.push({ id: id('RT', rt.name), label: rt.name, shape: 'route' });
-    rt.ingress.forEach((c, i) => edges.push({ from: id('RT', rt.name), to: id('C', c), label: `ingress ${i}` }));
+    rt.ingress.forEach((c, i) =>
+      edges.push({ from: id('RT', rt.name), to: id('C', c), label: `ingress ${i}` }),
+    );
     edges.push({ from: id('RT', rt.name), to: id('C', rt.destination), label: 'destination' });
-    rt.egress.forEach((c, i) => edges.push({ from: id('RT', rt.name), to: id('C', c), label: `egress ${i}` }));
+    rt.egress.forEach((c, i) =>
+      edges.push({ from: id('RT', rt.name), to: id('C', c), label: `egress ${i}` }),
+    );
   }
   for (const c of g.clusters) {
     const s = c.spec;
-    nodes.push({ id: id('C', c.name), label: `${c.name}\\n${s.protocol}${s.port !== undefined ? `:${s.port}` : ''}`, shape: 'cluster' });
+    nodes.push({
+      id: id('C', c.name),
+      label: `${c.name}\\n${s.protocol}${s.port !== undefined ? `:${s.port}` : ''}`,
+      shape: 'cluster',
+    });
   }
   for (const e of g.endpoints) {
     nodes.push({ id: id('E', e.name), label: e.spec.address, shape: 'endpoint' });
@@ -48,7 +60,14 @@ function pipeline(g: ProxyGraph): { nodes: Node[]; edges: Edge[] } {
   return { nodes, edges };
 }
 
-const dotShape = { listener: 'box', rulelist: 'folder', rule: 'diamond', route: 'cds', cluster: 'box3d', endpoint: 'ellipse' };
+const dotShape = {
+  listener: 'box',
+  rulelist: 'folder',
+  rule: 'diamond',
+  route: 'cds',
+  cluster: 'box3d',
+  endpoint: 'ellipse',
+};
 const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
 
 export function renderDot(graphs: readonly ProxyGraph[]): string {
@@ -57,7 +76,8 @@ export function renderDot(graphs: readonly ProxyGraph[]): string {
     const { nodes, edges } = pipeline(g);
     lines.push(`  subgraph cluster_${i} {`, `    label=${q(`proxy ${g.proxy}`)};`);
     for (const n of nodes) lines.push(`    ${q(n.id)} [label=${q(n.label)}, shape=${dotShape[n.shape]}];`);
-    for (const e of edges) lines.push(`    ${q(e.from)} -> ${q(e.to)}${e.label ? ` [label=${q(e.label)}]` : ''};`);
+    for (const e of edges)
+      lines.push(`    ${q(e.from)} -> ${q(e.to)}${e.label ? ` [label=${q(e.label)}]` : ''};`);
     lines.push('  }');
   });
   lines.push('}');
@@ -80,7 +100,10 @@ export function renderMermaid(graphs: readonly ProxyGraph[]): string {
   for (const g of graphs) {
     const { nodes, edges } = pipeline(g);
     lines.push(`  subgraph ${mid(`proxy/${g.proxy}`)}["proxy ${g.proxy}"]`);
-    for (const n of nodes) lines.push(`    ${mid(n.id)}${mermaidShape[n.shape](n.label.replace(/\\n/g, '<br/>').replace(/"/g, '#quot;'))}`);
+    for (const n of nodes)
+      lines.push(
+        `    ${mid(n.id)}${mermaidShape[n.shape](n.label.replace(/\\n/g, '<br/>').replace(/"/g, '#quot;'))}`,
+      );
     for (const e of edges) lines.push(`    ${mid(e.from)} -->${e.label ? `|${e.label}|` : ''} ${mid(e.to)}`);
     lines.push('  end');
   }

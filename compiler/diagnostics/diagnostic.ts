@@ -24,6 +24,8 @@ export interface Diagnostic {
   readonly path?: readonly PathSegment[];
   readonly span?: Span;
   readonly hint?: string;
+  /** `key`: the problem is the key at `path` itself (an unknown field, a bad protocol key), not its value */
+  readonly target?: 'key';
 }
 
 export interface DiagnosticInput {
@@ -34,6 +36,7 @@ export interface DiagnosticInput {
   path?: readonly PathSegment[];
   span?: Span;
   hint?: string;
+  target?: 'key';
   /** overrides the catalogue's default severity (e.g. --fail-on-warn does not use this) */
   severity?: Severity;
 }

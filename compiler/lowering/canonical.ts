@@ -37,5 +37,8 @@ export function sortKeys<T>(v: T): T {
  * key order (a test pins names against reordered input).
  */
 export function contentHash(v: unknown, length = 8): string {
-  return createHash('sha256').update(JSON.stringify(v) ?? 'null').digest('hex').slice(0, length);
+  return createHash('sha256')
+    .update(JSON.stringify(v) ?? 'null')
+    .digest('hex')
+    .slice(0, length);
 }

@@ -1,7 +1,17 @@
 // Collects one proxy's lowered objects by name. Adding a name twice is fine when the content is the
 // same (two routes sharing a target); different content under one name is reported, never merged.
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
-import type { GraphKind, L7Cluster, L7Endpoint, L7Listener, L7Route, L7Rule, L7RuleList, Origin, ProxyGraph } from '../model/graph.ts';
+import type {
+  GraphKind,
+  L7Cluster,
+  L7Endpoint,
+  L7Listener,
+  L7Route,
+  L7Rule,
+  L7RuleList,
+  Origin,
+  ProxyGraph,
+} from '../model/graph.ts';
 import type { Proxy } from '../model/types.ts';
 import { canonical } from './canonical.ts';
 import type { Owner } from './targets.ts';
@@ -48,7 +58,8 @@ export class GraphBuilder {
   }
 
   build(): ProxyGraph {
-    const sorted = <T>(k: GraphKind) => [...this.objects[k].values()].sort((a, b) => (a.name < b.name ? -1 : 1)) as T[];
+    const sorted = <T>(k: GraphKind) =>
+      [...this.objects[k].values()].sort((a, b) => (a.name < b.name ? -1 : 1)) as T[];
     const origins = Object.fromEntries(Object.entries(this.origins).sort(([a], [b]) => (a < b ? -1 : 1)));
     return {
       proxy: this.proxy.id.name,

@@ -20,8 +20,10 @@ export const names = {
   listener: (ns: string, vs: string, content: unknown) => `${MARKER}.L.${ns}.${vs}.${contentHash(content)}`,
   rulelist: (ns: string, vs: string) => `${MARKER}.RL.${ns}.${vs}`,
   rule: (ns: string, owner: string, content: unknown) => `${MARKER}.R.${ns}.${owner}.${contentHash(content)}`,
-  route: (ns: string, owner: string, content: unknown) => `${MARKER}.RT.${ns}.${owner}.${contentHash(content)}`,
-  cluster: (ns: string, owner: string, content: unknown) => `${MARKER}.C.${ns}.${owner}.${contentHash(content)}`,
+  route: (ns: string, owner: string, content: unknown) =>
+    `${MARKER}.RT.${ns}.${owner}.${contentHash(content)}`,
+  cluster: (ns: string, owner: string, content: unknown) =>
+    `${MARKER}.C.${ns}.${owner}.${contentHash(content)}`,
   endpoint: (cluster: string, address: string, weight: number | undefined) =>
     `${cluster}.E.${sanitize(address)}${weight === undefined ? '' : `.w${weight}`}`,
 };

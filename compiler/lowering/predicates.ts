@@ -8,7 +8,19 @@ export interface Problem {
   readonly hint?: string;
 }
 
-const VALUE_OPS = ['contains', 'ends', 'in', 'less', 'matches', 'more', 'starts', 'test', 'type', 'contained', 'intersects'];
+const VALUE_OPS = [
+  'contains',
+  'ends',
+  'in',
+  'less',
+  'matches',
+  'more',
+  'starts',
+  'test',
+  'type',
+  'contained',
+  'intersects',
+];
 const PATH_OPS = ['defined', 'undefined'];
 const LOGIC_OPS = ['and', 'or', 'not'];
 const ALL_OPS = [...VALUE_OPS, ...PATH_OPS, ...LOGIC_OPS];
@@ -25,11 +37,20 @@ export function predicateProblems(pred: unknown, at: readonly PathSegment[] = []
     return [{ at, message: 'a JSON predicate must be an object with `op`' }];
   const p = pred as Record<string, unknown>;
   if (p.op === undefined) {
-    const hint = 'match' in p ? 'to match everything, leave `match` out (a dumped {"match": "*"} never matches)' : 'e.g. {op: test, path: /IP/src_addr, value: 127.0.0.1}';
+    const hint =
+      'match' in p
+        ? 'to match everything, leave `match` out (a dumped {"match": "*"} never matches)'
+        : 'e.g. {op: test, path: /IP/src_addr, value: 127.0.0.1}';
     return [{ at, message: 'JSON predicate has no `op`', hint }];
   }
   if (typeof p.op !== 'string' || !ALL_OPS.includes(p.op))
-    return [{ at: [...at, 'op'], message: `unknown JSON predicate op ${JSON.stringify(p.op)}`, hint: `one of ${ALL_OPS.join(', ')}` }];
+    return [
+      {
+        at: [...at, 'op'],
+        message: `unknown JSON predicate op ${JSON.stringify(p.op)}`,
+        hint: `one of ${ALL_OPS.join(', ')}`,
+      },
+    ];
   const out: Problem[] = [];
   const op = p.op;
   if (p.path !== undefined || !LOGIC_OPS.includes(op)) {

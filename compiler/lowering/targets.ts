@@ -1,7 +1,17 @@
 // What a destination or chain entry becomes: a cluster definition (spec, endpoints, load balancer)
 // following the reference-resolution order of DESIGN §1. Shared by check and lower.
 import type { Diagnostics, PathSegment } from '../diagnostics/diagnostic.ts';
-import { displayId, type Endpoint, type FlatSpec, type InlineTarget, type LoadBalancer, type ObjectId, type Service, type TargetRef, type VirtualService } from '../model/types.ts';
+import {
+  displayId,
+  type Endpoint,
+  type FlatSpec,
+  type InlineTarget,
+  type LoadBalancer,
+  type ObjectId,
+  type Service,
+  type TargetRef,
+  type VirtualService,
+} from '../model/types.ts';
 import type { SourceRef } from '../model/raw.ts';
 import type { Resolved } from '../stages/resolve.ts';
 
@@ -25,7 +35,17 @@ export interface ClusterDef {
   readonly at: readonly PathSegment[];
 }
 
-export const VIRTUAL_CLUSTERS = ['Echo', 'Discard', 'Logger', 'JSONEncap', 'JSONDecap', 'Sync', 'Metric', 'Stdio', 'Prometheus'];
+export const VIRTUAL_CLUSTERS = [
+  'Echo',
+  'Discard',
+  'Logger',
+  'JSONEncap',
+  'JSONDecap',
+  'Sync',
+  'Metric',
+  'Stdio',
+  'Prometheus',
+];
 export const DATAGRAM = ['UDP', 'WebSocket', 'JSONSocket'];
 export const BYTESTREAM = ['TCP', 'UnixDomainSocket'];
 
@@ -59,14 +79,33 @@ export class TargetResolver {
     private readonly diags: Diagnostics,
   ) {}
 
-  private report(owner: Owner, at: readonly PathSegment[], code: 'L7C4008' | 'L7C5009', message: string, hint?: string) {
-    this.diags.add({ code, file: owner.src.file, document: owner.src.document, path: [...owner.src.base, ...at], message, ...(hint ? { hint } : {}) });
+  private report(
+    owner: Owner,
+    at: readonly PathSegment[],
+    code: 'L7C4008' | 'L7C5009',
+    message: string,
+    hint?: string,
+  ) {
+    this.diags.add({
+      code,
+      file: owner.src.file,
+      document: owner.src.document,
+      path: [...owner.src.base, ...at],
+      message,
+      ...(hint ? { hint } : {}),
+    });
   }
 
   private expand(eps: readonly Endpoint[]): ClusterDef['endpoints'] {
     return eps.flatMap((e) =>
       e.kind === 'static'
-        ? [{ address: e.address, ...(e.port !== undefined ? { port: e.port } : {}), ...(e.weight !== undefined ? { weight: e.weight } : {}) }]
+        ? [
+            {
+              address: e.address,
+              ...(e.port !== undefined ? { port: e.port } : {}),
+              ...(e.weight !== undefined ? { weight: e.weight } : {}),
+            },
+          ]
         : [
             ...this.r.selectedProxies(e.selector).map((p) => ({ address: p.address })),
             ...this.r.selectedServices(e.selector).flatMap((s) => s.endpoints),
@@ -91,15 +130,33 @@ export class TargetResolver {
   private fromService(s: Service, owner: Owner, at: readonly PathSegment[]): ClusterDef | undefined {
     const base = clusterSpecForListener(s.spec);
     if (!base) {
-      this.report(owner, at, 'L7C5009', `service "${displayId(s.id)}" speaks ${s.spec.protocol}, which l7mp cannot call as a cluster`);
+      this.report(
+        owner,
+        at,
+        'L7C5009',
+        `service "${displayId(s.id)}" speaks ${s.spec.protocol}, which l7mp cannot call as a cluster`,
+      );
       return undefined;
     }
     const port = clusterPort(base) ?? s.endpoints.find((e) => e.port !== undefined)?.port;
     const spec = base.protocol === 'UnixDomainSocket' || port === undefined ? base : withPort(base, port);
-    return { namespace: s.id.namespace, origin: s.id.name, named: true, spec, endpoints: s.endpoints, owner: s, at: ['spec'] };
+    return {
+      namespace: s.id.namespace,
+      origin: s.id.name,
+      named: true,
+      spec,
+      endpoints: s.endpoints,
+      owner: s,
+      at: ['spec'],
+    };
   }
 
-  private fromVirtualService(vs: VirtualService, owner: Owner, at: readonly PathSegment[], origin: string): ClusterDef | undefined {
+  private fromVirtualService(
+    vs: VirtualService,
+    owner: Owner,
+    at: readonly PathSegment[],
+    origin: string,
+  ): ClusterDef | undefined {
     if (!vs.listener) {
       const services = this.r.selectedServices(vs.selector);
       if (services.length > 0) {
@@ -107,12 +164,24 @@ export class TargetResolver {
         if (defs.length === 0) return undefined;
         return { ...defs[0]!, origin, endpoints: defs.flatMap((d) => d.endpoints), owner: vs, at: ['spec'] };
       }
-      this.report(owner, at, 'L7C4008', `virtual service "${displayId(vs.id)}" has no listener and selects no service, so it has no protocol, port or address to call`, 'give it a spec.listener, or a selector that picks a Service');
+      this.report(
+        owner,
+        at,
+        'L7C4008',
+        `virtual service "${displayId(vs.id)}" has no listener and selects no service, so it has no protocol, port or address to call`,
+        'give it a spec.listener, or a selector that picks a Service',
+      );
       return undefined;
     }
     const spec = clusterSpecForListener(vs.listener.spec);
     if (!spec) {
-      this.report(owner, at, 'L7C5009', `virtual service "${displayId(vs.id)}" listens on ${vs.listener.spec.protocol}, which l7mp cannot call as a cluster`, 'route to it over TCP or WebSocket instead');
+      this.report(
+        owner,
+        at,
+        'L7C5009',
+        `virtual service "${displayId(vs.id)}" listens on ${vs.listener.spec.protocol}, which l7mp cannot call as a cluster`,
+        'route to it over TCP or WebSocket instead',
+      );
       return undefined;
     }
     const endpoints =
@@ -122,7 +191,15 @@ export class TargetResolver {
             ...this.r.selectedProxies(vs.selector).map((p) => ({ address: p.address })),
             ...this.r.selectedServices(vs.selector).flatMap((s) => s.endpoints),
           ];
-    return { namespace: vs.id.namespace, origin, named: true, spec, endpoints, owner: vs, at: ['spec', 'listener'] };
+    return {
+      namespace: vs.id.namespace,
+      origin,
+      named: true,
+      spec,
+      endpoints,
+      owner: vs,
+      at: ['spec', 'listener'],
+    };
   }
 
   private readonly cache = new WeakMap<TargetRef, ClusterDef | undefined>();
@@ -159,6 +236,7 @@ export class TargetResolver {
 }
 
 function withPort(spec: FlatSpec, port: number): FlatSpec {
-  if (spec.protocol === 'JSONSocket') return { ...spec, transport: withPort(spec.transport as FlatSpec, port) };
+  if (spec.protocol === 'JSONSocket')
+    return { ...spec, transport: withPort(spec.transport as FlatSpec, port) };
   return { ...spec, port };
 }

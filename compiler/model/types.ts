@@ -54,7 +54,13 @@ export interface LoadBalancer {
 }
 
 export type Endpoint =
-  | { readonly kind: 'static'; readonly address: string; readonly port?: number; readonly weight?: number; readonly at: Path }
+  | {
+      readonly kind: 'static';
+      readonly address: string;
+      readonly port?: number;
+      readonly weight?: number;
+      readonly at: Path;
+    }
   | { readonly kind: 'selector'; readonly selector: Selector; readonly at: Path };
 
 export interface InlineTarget {
@@ -111,6 +117,10 @@ export interface VirtualService extends Base {
     readonly spec: FlatSpec;
     readonly options?: Readonly<Record<string, unknown>>;
     readonly at: Path;
+    /** where the protocol's fields (port, connect, …) are written: inside `UDP:` in the keyed form */
+    readonly fieldsAt: Path;
+    /** the same for a JSONSocket's transport */
+    readonly transportFieldsAt?: Path;
   };
   readonly rules: readonly RuleSpec[];
 }

@@ -2,6 +2,7 @@
 // exact source ranges; it is slower than js-yaml, so it runs only on files that have diagnostics.
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Node, type Document } from 'yaml';
 import type { Diagnostic, PathSegment, Span } from '../diagnostics/diagnostic.ts';
+import { locateCueSpan } from './cue-locate.ts';
 
 interface Parsed {
   docs: Document.Parsed[];
@@ -25,8 +26,18 @@ export class Locator {
     return this.cache.get(file) ?? null;
   }
 
-  /** The span of the node at `path` (or of its key when `key` is set); the deepest existing node otherwise. */
-  locate(file: string, document: number, path: readonly PathSegment[], key = false): Span | undefined {
+  /**
+   * The span of the node at `path`; the deepest existing node otherwise. `key`: the key that holds
+   * it (an unknown field); `node`: the node itself even when it is a block collection (which is
+   * otherwise pointed at by its key, since its own range starts at its first child).
+   */
+  locate(
+    file: string,
+    document: number,
+    path: readonly PathSegment[],
+    mode: 'value' | 'key' | 'node' = 'value',
+  ): Span | undefined {
+    const key = mode === 'key';
     const p = this.parsed(file);
     const doc = p?.docs[document];
     if (!p || !doc) return undefined;
@@ -40,7 +51,9 @@ export class Locator {
         if (!pair) break;
         const keyRange = rangeOf(pair.key);
         node = pair.value;
-        range = last && key ? keyRange : (rangeOf(node) ?? keyRange);
+        // a block collection is pointed at by its key (its own range starts at its first child)
+        const block = mode !== 'node' && (isMap(node) || isSeq(node)) && !node.flow;
+        range = (last && key) || block ? keyRange : (rangeOf(node) ?? keyRange);
       } else if (isSeq(node) && typeof seg === 'number') {
         node = node.items[seg];
         if (node === undefined) break;
@@ -54,10 +67,24 @@ export class Locator {
   }
 
   /** Fills in spans for diagnostics that have a file and a path but no span. */
-  fill(ds: readonly Diagnostic[], isYaml: (file: string) => boolean): Diagnostic[] {
+  fill(ds: readonly Diagnostic[], formatOf: (file: string) => 'yaml' | 'cue' | undefined): Diagnostic[] {
     return ds.map((d) => {
-      if (d.span || !d.file || !isYaml(d.file) || d.document === undefined) return d;
-      const span = this.locate(d.file, d.document, d.path ?? [], d.code === 'L7C3005');
+      if (d.span || !d.file) return d;
+      const mode =
+        d.code === 'L7C3005' || d.target === 'key' ? 'key' : d.code === 'L7C2004' ? 'node' : 'value';
+      let span: Span | undefined;
+      if (formatOf(d.file) === 'yaml' && d.document !== undefined)
+        span = this.locate(d.file, d.document, d.path ?? [], mode);
+      else if (formatOf(d.file) === 'cue') {
+        const text = this.texts(d.file);
+        span =
+          text === undefined
+            ? undefined
+            : (locateCueSpan(text, d.path ?? [], mode === 'key') ?? {
+                start: { line: 1, column: 1 },
+                end: { line: 1, column: 1 },
+              });
+      }
       return span ? { ...d, span } : d;
     });
   }

@@ -2,13 +2,25 @@
 // ports, framing loss, unreachable rules, malformed predicates, crash triggers (facts §7).
 import type { Diagnostics, PathSegment } from '../diagnostics/diagnostic.ts';
 import type { Code } from '../diagnostics/catalogue.ts';
-import { displayId, type FlatSpec, type RuleSpec, type TargetRef } from '../model/types.ts';
+import {
+  displayId,
+  type FlatSpec,
+  type RuleSpec,
+  type TargetRef,
+  type VirtualService,
+} from '../model/types.ts';
 import { pointerProblem, predicateProblems } from '../lowering/predicates.ts';
 import { BYTESTREAM, DATAGRAM, TargetResolver, VIRTUAL_CLUSTERS, type Owner } from '../lowering/targets.ts';
 import type { Resolved } from './resolve.ts';
 import { byProxy, listenerServices } from './lower.ts';
 
 const NAME_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Where the bound port (or socket file) of a listener is written. */
+function portAt(l: NonNullable<VirtualService['listener']>): readonly PathSegment[] {
+  if (l.spec.protocol === 'JSONSocket') return [...(l.transportFieldsAt ?? l.fieldsAt), 'port'];
+  return [...l.fieldsAt, l.spec.protocol === 'UnixDomainSocket' ? 'filename' : 'port'];
+}
 
 function portKey(spec: FlatSpec): string | undefined {
   switch (spec.protocol) {
@@ -34,7 +46,14 @@ function baseProtocol(spec: FlatSpec): string {
 export function check(r: Resolved, diags: Diagnostics): void {
   const targets = new TargetResolver(r, diags);
   const at = (o: Owner, path: readonly PathSegment[], code: Code, message: string, hint?: string) =>
-    diags.add({ code, file: o.src.file, document: o.src.document, path: [...o.src.base, ...path], message, ...(hint ? { hint } : {}) });
+    diags.add({
+      code,
+      file: o.src.file,
+      document: o.src.document,
+      path: [...o.src.base, ...path],
+      message,
+      ...(hint ? { hint } : {}),
+    });
 
   const checkTarget = (t: TargetRef, owner: Owner, role: 'destination' | 'chain', listener?: FlatSpec) => {
     const def = targets.cluster(t, owner);
@@ -42,30 +61,83 @@ export function check(r: Resolved, diags: Diagnostics): void {
     const where = 'ref' in t ? t.ref.at : t.inline.at;
     const p = def.spec.protocol;
     if (VIRTUAL_CLUSTERS.includes(p) && def.endpoints.length > 0)
-      at(def.owner, def.at, 'L7C5010', `a ${p} cluster is virtual and takes no endpoints (l7mp 0.5.7 accepts them with 200 and then exits)`, 'remove the endpoints');
+      at(
+        def.owner,
+        [...def.at, 'endpoints'],
+        'L7C5010',
+        `a ${p} cluster is virtual and takes no endpoints (l7mp 0.5.7 accepts them with 200 and then exits)`,
+        'remove the endpoints',
+      );
     if (!VIRTUAL_CLUSTERS.includes(p) && def.endpoints.length === 0)
-      at(owner, where, 'L7C5011', `target ${'ref' in t ? `"${t.ref.text}"` : '(inline)'} has no endpoints: sessions routed to it will fail`);
-    if (p === 'Stdio') at(def.owner, def.at, 'L7C5015', 'a Stdio cluster fails whenever the proxy\'s stdout is not a terminal (l7mp 0.5.7)');
+      at(
+        owner,
+        where,
+        'L7C5011',
+        `target ${'ref' in t ? `"${t.ref.text}"` : '(inline)'} has no endpoints: sessions routed to it will fail`,
+      );
+    if (p === 'Stdio')
+      at(
+        def.owner,
+        def.at,
+        'L7C5015',
+        "a Stdio cluster fails whenever the proxy's stdout is not a terminal (l7mp 0.5.7)",
+      );
     if (p === 'Prometheus' && listener && ['TCP', 'UnixDomainSocket'].includes(listener.protocol))
-      at(owner, where, 'L7C5014', `a ${listener.protocol} listener routed to a Prometheus cluster crashes l7mp 0.5.7 on the first connection`, 'serve Prometheus behind an HTTP listener');
+      at(
+        owner,
+        where,
+        'L7C5014',
+        `a ${listener.protocol} listener routed to a Prometheus cluster crashes l7mp 0.5.7 on the first connection`,
+        'serve Prometheus behind an HTTP listener',
+      );
     if (def.loadbalancer?.policy === 'ConsistentHash') {
       const seen = new Set<string>();
       for (const e of def.endpoints)
-        if (seen.has(e.address)) at(def.owner, def.at, 'L7C5017', `endpoint address ${e.address} appears twice; l7mp's hash ring keys on the address, so they collapse into one`);
+        if (seen.has(e.address))
+          at(
+            def.owner,
+            def.at,
+            'L7C5017',
+            `endpoint address ${e.address} appears twice; l7mp's hash ring keys on the address, so they collapse into one`,
+          );
         else seen.add(e.address);
     }
-    if (role === 'destination' && listener && DATAGRAM.includes(baseProtocol(listener)) && BYTESTREAM.includes(p))
-      at(owner, where, 'L7C5002', `a ${listener.protocol} listener carries datagrams, but ${p} is a byte stream: message boundaries are lost`, 'use a datagram protocol (UDP, WebSocket, JSONSocket) on this path, or accept the framing loss');
+    if (
+      role === 'destination' &&
+      listener &&
+      DATAGRAM.includes(baseProtocol(listener)) &&
+      BYTESTREAM.includes(p)
+    )
+      at(
+        owner,
+        where,
+        'L7C5002',
+        `a ${listener.protocol} listener carries datagrams, but ${p} is a byte stream: message boundaries are lost`,
+        'use a datagram protocol (UDP, WebSocket, JSONSocket) on this path, or accept the framing loss',
+      );
   };
 
   const checkRule = (rule: RuleSpec, owner: Owner, listener?: FlatSpec) => {
     if (rule.name !== undefined && !NAME_OK.test(rule.name))
-      at(owner, [...rule.at, 'name'], 'L7C4006', `rule name "${rule.name}" cannot be part of an l7mp name (letters, digits, - and _ only, not starting with a digit)`);
+      at(
+        owner,
+        [...rule.at, 'name'],
+        'L7C4006',
+        `rule name "${rule.name}" cannot be part of an l7mp name (letters, digits, - and _ only, not starting with a digit)`,
+      );
     if (rule.match !== undefined)
-      for (const p of predicateProblems(rule.match, [...rule.at, 'match'])) at(owner, p.at, 'L7C5007', p.message, p.hint);
+      for (const p of predicateProblems(rule.match, [...rule.at, 'match']))
+        at(owner, p.at, 'L7C5007', p.message, p.hint);
     for (const rw of rule.rewrite) {
       const p = pointerProblem(rw.path);
-      if (p) at(owner, [...rw.at, 'path'], 'L7C5008', p, 'rewrite paths are JSON pointers into the session metadata, e.g. /labels/session_id');
+      if (p)
+        at(
+          owner,
+          [...rw.at, 'path'],
+          'L7C5008',
+          p,
+          'rewrite paths are JSON pointers into the session metadata, e.g. /labels/session_id',
+        );
     }
     if (rule.route && 'inline' in rule.route) {
       const rs = rule.route.inline;
@@ -75,7 +147,8 @@ export function check(r: Resolved, diags: Diagnostics): void {
       const route = r.route(rule.route.ref);
       if (route) {
         checkTarget(route.route.destination, route, 'destination', listener);
-        for (const t of [...route.route.ingress, ...route.route.egress]) checkTarget(t, route, 'chain', listener);
+        for (const t of [...route.route.ingress, ...route.route.egress])
+          checkTarget(t, route, 'chain', listener);
       }
     }
   };
@@ -87,20 +160,44 @@ export function check(r: Resolved, diags: Diagnostics): void {
       const c = listener.connect as { address?: string; port?: number } | undefined;
       const mode = (listener.options as { mode?: string } | undefined)?.mode;
       if (mode === 'singleton' && !(c?.address && c?.port))
-        at(vs, [...vs.listener!.at, 'connect'], 'L7C5006', 'a UDP singleton listener needs both connect.address and connect.port (l7mp rejects it otherwise)');
+        at(
+          vs,
+          [...vs.listener!.fieldsAt, 'connect'],
+          'L7C5006',
+          'a UDP singleton listener needs both connect.address and connect.port (l7mp rejects it otherwise)',
+        );
     }
     if (listener && rules.length > 0) {
       if (r.selectedServices(vs.selector).length > 0)
-        at(vs, ['spec', 'selector'], 'L7C5003', `virtual service "${displayId(vs.id)}" has rules, but its selector picks the naked service "${displayId(r.selectedServices(vs.selector)[0]!.id)}", which has no proxy to run them`, 'select proxies (by label or matchService), or drop the rules to make it a stub');
+        at(
+          vs,
+          ['spec', 'selector'],
+          'L7C5003',
+          `virtual service "${displayId(vs.id)}" has rules, but its selector picks the naked service "${displayId(r.selectedServices(vs.selector)[0]!.id)}", which has no proxy to run them`,
+          'select proxies (by label or matchService), or drop the rules to make it a stub',
+        );
       else if (r.selectedProxies(vs.selector).length === 0)
-        at(vs, vs.selector ? ['spec', 'selector'] : ['spec'], 'L7C5004', `virtual service "${displayId(vs.id)}" selects no proxy, so it is deployed nowhere`);
+        at(
+          vs,
+          vs.selector ? ['spec', 'selector'] : ['spec'],
+          'L7C5004',
+          `virtual service "${displayId(vs.id)}" selects no proxy, so it is deployed nowhere`,
+        );
     }
     let catchAll: RuleSpec | undefined;
     for (const placed of rules) {
-      if (catchAll) at(placed.owner, placed.rule.at, 'L7C5005', 'this rule comes after a rule with no match (a catch-all), so it never matches', 'move the catch-all rule last');
+      if (catchAll)
+        at(
+          placed.owner,
+          placed.rule.at,
+          'L7C5005',
+          'this rule comes after a rule with no match (a catch-all), so it never matches',
+          'move the catch-all rule last',
+        );
       if (placed.rule.match === undefined) catchAll ??= placed.rule;
     }
-    for (const placed of vs.rules.map((rule) => ({ rule, owner: vs }))) checkRule(placed.rule, placed.owner, listener);
+    for (const placed of vs.rules.map((rule) => ({ rule, owner: vs })))
+      checkRule(placed.rule, placed.owner, listener);
   }
   for (const ro of r.model.rules) {
     const vs = r.virtualService(ro.virtualService);
@@ -121,9 +218,20 @@ export function check(r: Resolved, diags: Diagnostics): void {
       const k = portKey(vs.listener!.spec);
       if (!k) continue;
       if (admin && k === `TCP port ${admin}`)
-        at(vs, vs.listener!.at, 'L7C5016', `on proxy "${displayId(p.id)}", ${k} is the proxy's REST controller port`);
+        at(
+          vs,
+          portAt(vs.listener!),
+          'L7C5016',
+          `on proxy "${displayId(p.id)}", ${k} is the proxy's REST controller port`,
+        );
       const prev = taken.get(k);
-      if (prev) at(vs, vs.listener!.at, 'L7C5001', `on proxy "${displayId(p.id)}", ${k} is already used by virtual service "${prev}"`);
+      if (prev)
+        at(
+          vs,
+          portAt(vs.listener!),
+          'L7C5001',
+          `on proxy "${displayId(p.id)}", ${k} is already used by virtual service "${prev}"`,
+        );
       else taken.set(k, displayId(vs.id));
     }
   }

@@ -7,6 +7,7 @@
 // 3. A generated file in the same package constrains each object's path with its kind's
 //    definition from `l7mp.io/v1`, and the instance is exported again: failures are L7C2103.
 // CUE's messages become diagnostics positioned at the first position inside a user file.
+import { locateField } from '../source/cue-locate.ts';
 import type { CueEvaluator, CueFile } from '../host.ts';
 import type { Code } from '../diagnostics/catalogue.ts';
 import type { Diagnostics, PathSegment, Position } from '../diagnostics/diagnostic.ts';
@@ -345,41 +346,4 @@ function charPosition(text: string, line: number, byteColumn: number): Position 
   if (l === undefined) return { line, column: byteColumn };
   const prefix = new TextDecoder().decode(new TextEncoder().encode(l).subarray(0, byteColumn - 1));
   return { line, column: prefix.length + 1 };
-}
-
-/**
- * Best effort for messages CUE prints without a position (e.g. `x: incomplete value int`): the
- * position of the path's last field label, found by looking for its labels in order in the text.
- */
-function locateField(
-  files: readonly CueFile[],
-  path: readonly PathSegment[],
-): { file: string; pos: Position } | undefined {
-  const labels = path.filter((s): s is string => typeof s === 'string');
-  if (labels.length === 0) return undefined;
-  for (const f of files) {
-    let from = 0;
-    let hit = -1;
-    for (const l of labels) {
-      const q = `(?:${escapeRe(l)}|${escapeRe(JSON.stringify(l))})`;
-      const re = new RegExp(String.raw`(^|[\s{,])${q}\??\s*:`, 'gm');
-      re.lastIndex = from;
-      const m = re.exec(f.text);
-      if (!m) {
-        hit = -1;
-        break;
-      }
-      hit = m.index + m[1]!.length;
-      from = hit + 1;
-    }
-    if (hit >= 0) {
-      const before = f.text.slice(0, hit).split('\n');
-      return { file: f.path, pos: { line: before.length, column: before[before.length - 1]!.length + 1 } };
-    }
-  }
-  return undefined;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -21,7 +21,11 @@ export function controllerListener(port: number) {
   return {
     name: 'controller-listener',
     spec: { protocol: 'HTTP', port },
-    rules: [{ action: { route: { destination: { name: 'l7mp-controller', spec: { protocol: 'L7mpController' } } } } }],
+    rules: [
+      {
+        action: { route: { destination: { name: 'l7mp-controller', spec: { protocol: 'L7mpController' } } } },
+      },
+    ],
   };
 }
 
@@ -54,7 +58,8 @@ export function graphDocument(graphs: readonly ProxyGraph[]): string {
 /** file name → content, for `build -o DIR` */
 export function buildOutputs(graphs: readonly ProxyGraph[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const g of graphs) out.set(`${g.namespace === 'default' ? g.proxy : `${g.proxy}.${g.namespace}`}.yaml`, staticConfigYaml(g));
+  for (const g of graphs)
+    out.set(`${g.namespace === 'default' ? g.proxy : `${g.proxy}.${g.namespace}`}.yaml`, staticConfigYaml(g));
   out.set('graph.json', graphDocument(graphs));
   return out;
 }

@@ -51,7 +51,12 @@ export function load(files: readonly SourceFile[], limits: CompileLimits, diags:
     const nul = f.bytes.indexOf(0);
     if (nul >= 0) {
       const p = positionAtByte(f.bytes, nul);
-      diags.add({ code: 'L7C1002', file: f.path, span: { start: p, end: p }, message: `file contains a NUL byte at offset ${nul}: it looks binary` });
+      diags.add({
+        code: 'L7C1002',
+        file: f.path,
+        span: { start: p, end: p },
+        message: `file contains a NUL byte at offset ${nul}: it looks binary`,
+      });
       continue;
     }
     let text: string;

@@ -2,7 +2,16 @@
 // Creates nothing inline; every object gets its name from lowering/naming.ts.
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import type { ProxyGraph, L7Rule } from '../model/graph.ts';
-import { idKey, type Proxy, type RouteRef, type RouteSpec, type Selector, type Target, type TargetRef, type VirtualService } from '../model/types.ts';
+import {
+  idKey,
+  type Proxy,
+  type RouteRef,
+  type RouteSpec,
+  type Selector,
+  type Target,
+  type TargetRef,
+  type VirtualService,
+} from '../model/types.ts';
 import { GraphBuilder } from '../lowering/graph-builder.ts';
 import { names } from '../lowering/naming.ts';
 import { clusterPort, TargetResolver, type ClusterDef, type Owner } from '../lowering/targets.ts';
@@ -11,12 +20,18 @@ import type { Resolved } from './resolve.ts';
 /** VirtualServices that become a listener: they have a listener and rules (the others are stubs). */
 export function listenerServices(r: Resolved): VirtualService[] {
   return r.model.virtualServices.filter(
-    (vs) => vs.listener && r.rulesOf(vs).length > 0 && r.virtualService({ ...vs.id, text: vs.id.name, at: [] }) === vs,
+    (vs) =>
+      vs.listener &&
+      r.rulesOf(vs).length > 0 &&
+      r.virtualService({ ...vs.id, text: vs.id.name, at: [] }) === vs,
   );
 }
 
 /** proxy → items whose selector picks it, computed once (selectors are evaluated once each). */
-export function byProxy<T extends { selector?: Selector }>(r: Resolved, items: readonly T[]): Map<Proxy, T[]> {
+export function byProxy<T extends { selector?: Selector }>(
+  r: Resolved,
+  items: readonly T[],
+): Map<Proxy, T[]> {
   const m = new Map<Proxy, T[]>(r.proxies.map((p) => [p, []]));
   for (const it of items) for (const p of r.selectedProxies(it.selector)) m.get(p)!.push(it);
   return m;
@@ -47,7 +62,16 @@ class ProxyLowering {
       if (!rl) continue;
       const l = vs.listener!;
       const content = { spec: l.spec, options: l.options };
-      this.g.add('listeners', { name: names.listener(vs.id.namespace, vs.id.name, content), spec: l.spec, rules: rl, ...(l.options ? { options: l.options } : {}) }, vs);
+      this.g.add(
+        'listeners',
+        {
+          name: names.listener(vs.id.namespace, vs.id.name, content),
+          spec: l.spec,
+          rules: rl,
+          ...(l.options ? { options: l.options } : {}),
+        },
+        vs,
+      );
     }
     // Targets whose selector picks this proxy are deployed even when no route here uses them yet.
     for (const t of this.here.targets) this.cluster(this.here.selfRef(t), t);
@@ -69,7 +93,12 @@ class ProxyLowering {
       let apply: string | undefined;
       if (rule.apply !== undefined) {
         const [n, ns] = rule.apply.split('.');
-        const target = this.r.virtualService({ name: n!, namespace: ns ?? owner.id.namespace, text: rule.apply, at: [] });
+        const target = this.r.virtualService({
+          name: n!,
+          namespace: ns ?? owner.id.namespace,
+          text: rule.apply,
+          at: [],
+        });
         apply = target && this.ruleList(target);
         if (!apply) continue;
       }
@@ -79,10 +108,14 @@ class ProxyLowering {
         ...(apply ? { apply } : {}),
       };
       const content = { match: rule.match, action };
-      const ownerName = owner.id.kind === 'VirtualService' && rule.name ? `${owner.id.name}.${rule.name}` : owner.id.name;
+      const ownerName =
+        owner.id.kind === 'VirtualService' && rule.name ? `${owner.id.name}.${rule.name}` : owner.id.name;
       let ruleName = names.rule(owner.id.namespace, ownerName, content);
-      for (let k = 2; ruleNames.includes(ruleName); k++) ruleName = `${names.rule(owner.id.namespace, ownerName, content)}.${k}`;
-      ruleNames.push(this.g.add('rules', { name: ruleName, ...(rule.match ? { match: rule.match } : {}), action }, owner));
+      for (let k = 2; ruleNames.includes(ruleName); k++)
+        ruleName = `${names.rule(owner.id.namespace, ownerName, content)}.${k}`;
+      ruleNames.push(
+        this.g.add('rules', { name: ruleName, ...(rule.match ? { match: rule.match } : {}), action }, owner),
+      );
     }
     if (ruleNames.length === 0) {
       this.rulelists.set(key, null);
@@ -104,7 +137,17 @@ class ProxyLowering {
     if (!destination || ingress.includes(undefined) || egress.includes(undefined)) return undefined;
     const content = { destination, ingress, egress, retry: spec.retry };
     const name = names.route(owner.id.namespace, owner.id.name, content);
-    return this.g.add('routes', { name, destination, ingress: ingress as string[], egress: egress as string[], ...(spec.retry ? { retry: spec.retry } : {}) }, owner);
+    return this.g.add(
+      'routes',
+      {
+        name,
+        destination,
+        ingress: ingress as string[],
+        egress: egress as string[],
+        ...(spec.retry ? { retry: spec.retry } : {}),
+      },
+      owner,
+    );
   }
 
   private cluster(t: TargetRef, owner: Owner): string | undefined {
@@ -113,10 +156,24 @@ class ProxyLowering {
   }
 
   private addCluster(def: ClusterDef): string {
-    const content = { spec: def.spec, loadbalancer: def.loadbalancer, options: def.options, ...(def.named ? {} : { endpoints: def.endpoints }) };
+    const content = {
+      spec: def.spec,
+      loadbalancer: def.loadbalancer,
+      options: def.options,
+      ...(def.named ? {} : { endpoints: def.endpoints }),
+    };
     const name = names.cluster(def.namespace, def.origin, content);
     if (this.g.has('clusters', name)) return name;
-    this.g.add('clusters', { name, spec: def.spec, ...(def.loadbalancer ? { loadbalancer: def.loadbalancer } : {}), ...(def.options ? { options: def.options } : {}) }, def.owner);
+    this.g.add(
+      'clusters',
+      {
+        name,
+        spec: def.spec,
+        ...(def.loadbalancer ? { loadbalancer: def.loadbalancer } : {}),
+        ...(def.options ? { options: def.options } : {}),
+      },
+      def.owner,
+    );
     const port = clusterPort(def.spec);
     const used = new Set<string>();
     def.endpoints.forEach((e) => {
@@ -134,7 +191,16 @@ class ProxyLowering {
       let epName = base;
       for (let k = 2; used.has(epName); k++) epName = `${base}.${k}`;
       used.add(epName);
-      this.g.add('endpoints', { name: epName, cluster: name, spec: { address: e.address }, ...(e.weight !== undefined ? { weight: e.weight } : {}) }, def.owner);
+      this.g.add(
+        'endpoints',
+        {
+          name: epName,
+          cluster: name,
+          spec: { address: e.address },
+          ...(e.weight !== undefined ? { weight: e.weight } : {}),
+        },
+        def.owner,
+      );
     });
     return name;
   }
@@ -147,10 +213,15 @@ export function lower(r: Resolved, diags: Diagnostics): ProxyGraph[] {
   const refs = new Map<Target, TargetRef>();
   const selfRef = (t: Target) => {
     let ref = refs.get(t);
-    if (!ref) refs.set(t, (ref = { ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }));
+    if (!ref)
+      refs.set(t, (ref = { ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }));
     return ref;
   };
   return r.proxies.map((p) =>
-    new ProxyLowering(r, p, targets, diags, { services: services.get(p)!, targets: deployed.get(p)!, selfRef }).run(),
+    new ProxyLowering(r, p, targets, diags, {
+      services: services.get(p)!,
+      targets: deployed.get(p)!,
+      selfRef,
+    }).run(),
   );
 }

@@ -52,7 +52,8 @@ function endpoints(v: unknown, at: P): M.Endpoint[] {
   if (!Array.isArray(v)) return [];
   return v.map((e: Obj, i): M.Endpoint => {
     const p = [...at, i];
-    if (isObj(e.selector)) return { kind: 'selector', selector: selector(e.selector, [...p, 'selector'])!, at: p };
+    if (isObj(e.selector))
+      return { kind: 'selector', selector: selector(e.selector, [...p, 'selector'])!, at: p };
     const s = isObj(e.spec) ? e.spec : e;
     return {
       kind: 'static',
@@ -110,7 +111,11 @@ function ruleSpec(v: Obj, ns: string, at: P): M.RuleSpec {
     ...(isObj(v.match) ? { match: sortKeys(v.match) } : {}),
     ...(route ? { route } : {}),
     rewrite: Array.isArray(a.rewrite)
-      ? a.rewrite.map((r: Obj, i: number) => ({ path: r.path, value: sortKeys(r.value), at: [...at, 'action', 'rewrite', i] }))
+      ? a.rewrite.map((r: Obj, i: number) => ({
+          path: r.path,
+          value: sortKeys(r.value),
+          at: [...at, 'action', 'rewrite', i],
+        }))
       : [],
     ...(typeof a.apply === 'string' ? { apply: a.apply } : {}),
     at,
@@ -127,6 +132,19 @@ function isListenerSpec(v: Obj): boolean {
   return keys.length === 1 && LISTENER_PROTOCOLS.includes(keys[0]!);
 }
 
+/** Path of the protocol fields of a spec as written (flat: the spec itself; keyed: under its key). */
+function fieldsAt(v: Obj, at: P): P {
+  return typeof v.protocol === 'string' ? at : [...at, Object.keys(v)[0]!];
+}
+
+function listenerPaths(v: Obj, at: P): { fieldsAt: P; transportFieldsAt?: P } {
+  const f = fieldsAt(v, at);
+  const fields: Obj = typeof v.protocol === 'string' ? v : (v[Object.keys(v)[0]!] ?? {});
+  return isObj(fields.transport)
+    ? { fieldsAt: f, transportFieldsAt: fieldsAt(fields.transport, [...f, 'transport']) }
+    : { fieldsAt: f };
+}
+
 function virtualService(o: Obj, base: Base): M.VirtualService {
   const s: Obj = o.spec ?? {};
   const ns = base.id.namespace;
@@ -135,17 +153,22 @@ function virtualService(o: Obj, base: Base): M.VirtualService {
   let ruleList: M.RuleSpec[] = rules(s.rules, ns, ['spec', 'rules']);
   if (isObj(s.listener)) {
     const l = s.listener;
-    if (isObj(l.spec) && !isListenerSpec(l) ) {
+    if (isObj(l.spec) && !isListenerSpec(l)) {
       listener = {
         ...(typeof l.name === 'string' ? { name: l.name } : {}),
         spec: flatSpec(l.spec),
         ...(isObj(l.options) ? { options: sortKeys(l.options) } : {}),
         at: ['spec', 'listener', 'spec'],
+        ...listenerPaths(l.spec, ['spec', 'listener', 'spec']),
       };
       if (Array.isArray(l.rules)) ruleList = rules(l.rules, ns, ['spec', 'listener', 'rules']);
     } else {
       const { rules: _r, ...rest } = l;
-      listener = { spec: flatSpec(rest), at: ['spec', 'listener'] };
+      listener = {
+        spec: flatSpec(rest),
+        at: ['spec', 'listener'],
+        ...listenerPaths(rest, ['spec', 'listener']),
+      };
     }
   }
   return { ...base, ...(sel ? { selector: sel } : {}), ...(listener ? { listener } : {}), rules: ruleList };
@@ -164,7 +187,12 @@ function target(o: Obj, base: Base): M.Target {
     ...(sel ? { selector: sel } : {}),
     ...(cluster ? { cluster } : {}),
     ...(typeof s.linkedVirtualService === 'string'
-      ? { linkedVirtualService: parseRef(s.linkedVirtualService, base.id.namespace, ['spec', 'linkedVirtualService']) }
+      ? {
+          linkedVirtualService: parseRef(s.linkedVirtualService, base.id.namespace, [
+            'spec',
+            'linkedVirtualService',
+          ]),
+        }
       : {}),
   };
 }
@@ -175,7 +203,10 @@ function service(o: Obj, base: Base): M.Service {
     ? flatSpec(s.spec)
     : flatSpec(Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'endpoints')));
   const eps = Array.isArray(s.endpoints)
-    ? s.endpoints.map((e: Obj) => ({ address: String(e.address), ...(typeof e.port === 'number' ? { port: e.port } : {}) }))
+    ? s.endpoints.map((e: Obj) => ({
+        address: String(e.address),
+        ...(typeof e.port === 'number' ? { port: e.port } : {}),
+      }))
     : [];
   return { ...base, spec, endpoints: eps };
 }

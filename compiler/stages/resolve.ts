@@ -4,7 +4,22 @@
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import { selects, type Selectable } from '../model/selectors.ts';
-import { displayId, idKey, type Model, type ObjectId, type Proxy, type Ref, type RouteRef, type RuleSpec, type Route, type Selector, type Service, type Target, type TargetRef, type VirtualService } from '../model/types.ts';
+import {
+  displayId,
+  idKey,
+  type Model,
+  type ObjectId,
+  type Proxy,
+  type Ref,
+  type RouteRef,
+  type RuleSpec,
+  type Route,
+  type Selector,
+  type Service,
+  type Target,
+  type TargetRef,
+  type VirtualService,
+} from '../model/types.ts';
 import type { SourceRef } from '../model/raw.ts';
 import { canonical } from '../lowering/canonical.ts';
 
@@ -33,8 +48,18 @@ export interface Resolved {
   rulesOf(vs: VirtualService): readonly PlacedRule[];
 }
 
-const asSelectable = (p: Proxy): Selectable => ({ name: p.id.name, namespace: p.id.namespace, labels: p.labels, services: p.services });
-const serviceSelectable = (s: Service): Selectable => ({ name: s.id.name, namespace: s.id.namespace, labels: s.labels, services: [s.id.name] });
+const asSelectable = (p: Proxy): Selectable => ({
+  name: p.id.name,
+  namespace: p.id.namespace,
+  labels: p.labels,
+  services: p.services,
+});
+const serviceSelectable = (s: Service): Selectable => ({
+  name: s.id.name,
+  namespace: s.id.namespace,
+  labels: s.labels,
+  services: [s.id.name],
+});
 
 type Located = { id: ObjectId; src: SourceRef };
 
@@ -112,14 +137,20 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
     },
     route: (ref) => routes.get(key('Route', ref)),
     virtualService: (ref) => vss.get(key('VirtualService', ref)),
-    selectedProxies: (sel) => memo(proxyCache, sel, () => candidates(sel!).filter((p) => selects(sel, asSelectable(p)))),
-    selectedServices: (sel) => memo(serviceCache, sel, () => serviceList.filter((s) => selects(sel, serviceSelectable(s)))),
+    selectedProxies: (sel) =>
+      memo(proxyCache, sel, () => candidates(sel!).filter((p) => selects(sel, asSelectable(p)))),
+    selectedServices: (sel) =>
+      memo(serviceCache, sel, () => serviceList.filter((s) => selects(sel, serviceSelectable(s)))),
     rulesOf: (vs) => merged.get(idKey(vs.id)) ?? [],
   };
 
   // Rule objects join their VirtualService's list: by position (stable order by name), else appended.
   const merged = new Map<string, PlacedRule[]>();
-  for (const vs of vss.values()) merged.set(idKey(vs.id), vs.rules.map((rule) => ({ rule, owner: vs })));
+  for (const vs of vss.values())
+    merged.set(
+      idKey(vs.id),
+      vs.rules.map((rule) => ({ rule, owner: vs })),
+    );
   // `position` is the rule's index in the final list. Placed in ascending position; among equal
   // positions in reverse name order, so that each insert lands before the previous one and the
   // result reads in name order. Rules without a position are appended in name order.
@@ -129,10 +160,25 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
       (a.position === undefined ? 1 : -1) * idKey(a.id).localeCompare(idKey(b.id)),
   );
   const namesIn = (kind: ObjectId['kind'], ns: string) =>
-    [...(kind === 'VirtualService' ? vss : kind === 'Target' ? targets : kind === 'Route' ? routes : services).values()]
+    [
+      ...(kind === 'VirtualService'
+        ? vss
+        : kind === 'Target'
+          ? targets
+          : kind === 'Route'
+            ? routes
+            : services
+      ).values(),
+    ]
       .filter((o) => o.id.namespace === ns)
       .map((o) => o.id.name);
-  const dangling = (o: Located, ref: Ref, code: 'L7C4002' | 'L7C4003' | 'L7C4004' | 'L7C4005' | 'L7C4009', what: string, kinds: ObjectId['kind'][]) => {
+  const dangling = (
+    o: Located,
+    ref: Ref,
+    code: 'L7C4002' | 'L7C4003' | 'L7C4004' | 'L7C4005' | 'L7C4009',
+    what: string,
+    kinds: ObjectId['kind'][],
+  ) => {
     const candidates = kinds.flatMap((k) => namesIn(k, ref.namespace));
     const hint = didYouMean(ref.name, candidates);
     diags.add({
@@ -168,7 +214,8 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
 
   // Every reference, everywhere, checked once.
   const checkTarget = (o: Located, t: TargetRef) => {
-    if ('ref' in t && !r.target(t.ref)) dangling(o, t.ref, 'L7C4002', 'target', ['Target', 'VirtualService', 'Service']);
+    if ('ref' in t && !r.target(t.ref))
+      dangling(o, t.ref, 'L7C4002', 'target', ['Target', 'VirtualService', 'Service']);
   };
   const checkRoute = (o: Located, rr: RouteRef | undefined) => {
     if (!rr) return;
@@ -181,7 +228,12 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
   const checkRule = (o: Located, rule: RuleSpec) => {
     checkRoute(o, rule.route);
     if (rule.apply !== undefined) {
-      const ref: Ref = { name: rule.apply.split('.')[0]!, namespace: rule.apply.split('.')[1] ?? o.id.namespace, text: rule.apply, at: [...rule.at, 'action', 'apply'] };
+      const ref: Ref = {
+        name: rule.apply.split('.')[0]!,
+        namespace: rule.apply.split('.')[1] ?? o.id.namespace,
+        text: rule.apply,
+        at: [...rule.at, 'action', 'apply'],
+      };
       if (!r.virtualService(ref)) dangling(o, ref, 'L7C4009', 'apply', ['VirtualService']);
     }
     if (!rule.route && rule.apply === undefined)

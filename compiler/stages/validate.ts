@@ -66,6 +66,24 @@ function ruleListIssues(value: Record<string, unknown>): Issue[] {
   ];
 }
 
+/** A listener written in both forms at once: `{spec: …}` and the flat `{protocol, port}` (or keyed). */
+function mixedListenerIssues(value: Record<string, unknown>): Issue[] {
+  const spec = value.spec;
+  if (value.kind !== 'VirtualService' || !isMapping(spec) || !isMapping(spec.listener)) return [];
+  const l = spec.listener;
+  if (l.spec === undefined || !('protocol' in l || Object.keys(l).some((k) => /^[A-Z]/.test(k)))) return [];
+  return [
+    {
+      code: 'L7C3007',
+      path: ['spec', 'listener'],
+      message:
+        '`spec.listener` mixes two forms: `{spec: LISTENER_SPEC, rules}` and a flat or protocol-keyed listener spec',
+      hint: 'either `listener: {spec: {UDP: {port: 5053}}, rules: [...]}` or `listener: {protocol: UDP, port: 5053}` with the rules at `spec.rules`',
+      target: 'key',
+    },
+  ];
+}
+
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -73,6 +91,8 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 function issuesOf(value: Record<string, unknown>): Issue[] {
   const pre = kindIssues(value);
   if (pre.length > 0) return pre;
+  const mixed = mixedListenerIssues(value);
+  if (mixed.length > 0) return mixed;
   const schema = compiledSchema();
   const shape =
     schema.check(value) || schema.root(value)
@@ -103,6 +123,7 @@ export function validate(objects: readonly RawObject[], diags: Diagnostics): Raw
         document: obj.src.document,
         path,
         ...(issue.hint !== undefined ? { hint: issue.hint } : {}),
+        ...(issue.target ? { target: issue.target } : {}),
       });
     }
   }

@@ -13,13 +13,18 @@ let fifty: Uint8Array | undefined;
 /** 50 MiB of YAML that would keep a parser busy: it must be rejected by size before parsing. */
 const fiftyMegabytes = (): Uint8Array =>
   (fifty ??= new Uint8Array(
-    Buffer.alloc(50 * MiB, '- {kind: Proxy, metadata: {name: p}, spec: {admin: {url: "http://127.0.0.1:1"}, address: 127.0.0.1}}\n'),
+    Buffer.alloc(
+      50 * MiB,
+      '- {kind: Proxy, metadata: {name: p}, spec: {admin: {url: "http://127.0.0.1:1"}, address: 127.0.0.1}}\n',
+    ),
   ));
 
 /** `[[[…]]]`: 100,000 levels of flow sequence on one line. */
-const deepFlowSequence = (): Uint8Array => new TextEncoder().encode(`${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+const deepFlowSequence = (): Uint8Array =>
+  new TextEncoder().encode(`${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
 /** `{a: {a: …1…}}`: 10,000 levels of flow mapping on one line. */
-const deepFlowMapping = (): Uint8Array => new TextEncoder().encode(`${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`);
+const deepFlowMapping = (): Uint8Array =>
+  new TextEncoder().encode(`${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`);
 /**
  * A 4,000-level block mapping, one more space of indentation per level (line k: k-1 spaces, `a:`).
  * Block nesting costs quadratic bytes: 4,000 levels are 8.0 MB, just under the 8 MiB file limit
@@ -58,16 +63,26 @@ const laughs = (indent: string, marker: boolean): string => {
 // A PNG signature and the start of its IHDR chunk: 89 50 4E 47 0D 0A 1A 0A 00 00 00 0D 'IHDR' …
 // The first NUL is byte 8, after the two LFs (bytes 5 and 7): line 3, column 1.
 const PNG = Uint8Array.from([
-  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x01, 0x00,
-  0x00, 0x00, 0x01, 0x00, 0x08, 0x06, 0x00, 0x00, 0x00, 0x5c, 0x72, 0xa8, 0x66,
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+  0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x06, 0x00, 0x00, 0x00, 0x5c, 0x72, 0xa8, 0x66,
 ]);
 
-const at = (code: string, file: string, line: number, column: number): Expected => ({ code, file, line, column });
+const at = (code: string, file: string, line: number, column: number): Expected => ({
+  code,
+  file,
+  line,
+  column,
+});
 
 // --- reusable documents ----------------------------------------------------------------------------
 
 /** A VirtualService on the gateway proxy (UDP `port`) whose one rule is `rule` (indented as a list item). */
-const vs = (name: string, listener: string, rules: string, selector = 'matchLabels: {app: l7mp-ingress}') => `apiVersion: l7mp.io/v1
+const vs = (
+  name: string,
+  listener: string,
+  rules: string,
+  selector = 'matchLabels: {app: l7mp-ingress}',
+) => `apiVersion: l7mp.io/v1
 kind: VirtualService
 metadata:
   name: ${name}
@@ -100,7 +115,9 @@ export const BAD_CASES: readonly BadCase[] = [
   // ---- L7C1xxx: input files ----
   bad('empty file', { 'empty.yaml': '‸' }, [['L7C1004', 'empty.yaml']]),
   bad('whitespace-only file', { 'blank.yaml': '‸   \n\t\n  \n\n' }, [['L7C1004', 'blank.yaml']]),
-  bad('binary file: a PNG header saved as .yaml', { 'logo.yaml': PNG }, [], { extra: [at('L7C1002', 'logo.yaml', 3, 1)] }),
+  bad('binary file: a PNG header saved as .yaml', { 'logo.yaml': PNG }, [], {
+    extra: [at('L7C1002', 'logo.yaml', 3, 1)],
+  }),
   bad(
     'NUL byte in the middle of a YAML file',
     { 'proxies.yaml': proxy('gw-2', 18003).replace('address: 127.0.0.1', 'address: 127.‸\u00000.0.1') },
@@ -241,7 +258,13 @@ spec:
   ),
   bad(
     'alias to an anchor that does not exist',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action: {route: {destination: ‸*backend}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action: {route: {destination: ‸*backend}}\n`,
+      ),
+    },
     [['L7C2001', 'gateway.yaml']],
   ),
 
@@ -281,7 +304,12 @@ spec:
   ),
   bad(
     'duplicate key in a flow mapping',
-    { 'proxies.yaml': proxy('gw-2', 18003).replace('  name: gw-2', '  name: gw-2\n  labels: {x: "1", ‸x: "2"}') },
+    {
+      'proxies.yaml': proxy('gw-2', 18003).replace(
+        '  name: gw-2',
+        '  name: gw-2\n  labels: {x: "1", ‸x: "2"}',
+      ),
+    },
     [['L7C2002', 'proxies.yaml']],
   ),
 
@@ -297,8 +325,12 @@ spec:
     },
     [['L7C2005', 'proxies.yaml']],
   ),
-  bad('document is a scalar', { 'notes.yaml': '‸just some notes about the gateway\n' }, [['L7C2005', 'notes.yaml']]),
-  bad('second document is a number', { 'proxies.yaml': `${proxy('gw-2', 18003)}---\n‸42\n` }, [['L7C2005', 'proxies.yaml']]),
+  bad('document is a scalar', { 'notes.yaml': '‸just some notes about the gateway\n' }, [
+    ['L7C2005', 'notes.yaml'],
+  ]),
+  bad('second document is a number', { 'proxies.yaml': `${proxy('gw-2', 18003)}---\n‸42\n` }, [
+    ['L7C2005', 'proxies.yaml'],
+  ]),
 
   // ---- L7C3001/3002/3008: kind and apiVersion ----
   bad(
@@ -311,7 +343,9 @@ spec:
     { 'gw.yaml': `apiVersion: l7mp.io/v1\nkind: ‸virtualservice\nmetadata: {name: gw}\nspec: {}\n` },
     [['L7C3001', 'gw.yaml']],
   ),
-  bad('missing kind', { 'gw.yaml': `‸apiVersion: l7mp.io/v1\nmetadata: {name: gw}\nspec: {}\n` }, [['L7C3008', 'gw.yaml']]),
+  bad('missing kind', { 'gw.yaml': `‸apiVersion: l7mp.io/v1\nmetadata: {name: gw}\nspec: {}\n` }, [
+    ['L7C3008', 'gw.yaml'],
+  ]),
   bad(
     'wrong apiVersion (v2)',
     { 'proxies.yaml': proxy('gw-2', 18003).replace('apiVersion: l7mp.io/v1', 'apiVersion: ‸l7mp.io/v2') },
@@ -344,22 +378,26 @@ spec:
     },
     [['L7C3003', 'proxies.yaml']],
   ),
-  bad(
-    'missing spec',
-    { 'proxies.yaml': `‸apiVersion: l7mp.io/v1\nkind: Proxy\nmetadata: {name: gw-2}\n` },
-    [['L7C3003', 'proxies.yaml']],
-  ),
+  bad('missing spec', { 'proxies.yaml': `‸apiVersion: l7mp.io/v1\nkind: Proxy\nmetadata: {name: gw-2}\n` }, [
+    ['L7C3003', 'proxies.yaml'],
+  ]),
   bad(
     'missing spec.address of a Proxy',
-    { 'proxies.yaml': `apiVersion: l7mp.io/v1\nkind: Proxy\nmetadata: {name: gw-2}\n‸spec:\n  admin: {url: "http://127.0.0.1:18003"}\n` },
+    {
+      'proxies.yaml': `apiVersion: l7mp.io/v1\nkind: Proxy\nmetadata: {name: gw-2}\n‸spec:\n  admin: {url: "http://127.0.0.1:18003"}\n`,
+    },
     [['L7C3003', 'proxies.yaml']],
   ),
 
   // ---- L7C3006: invalid names ----
-  bad('name with uppercase letters', { 'proxies.yaml': proxy('‸Gateway2', 18003) }, [['L7C3006', 'proxies.yaml']]),
+  bad('name with uppercase letters', { 'proxies.yaml': proxy('‸Gateway2', 18003) }, [
+    ['L7C3006', 'proxies.yaml'],
+  ]),
   bad('name with dots', { 'proxies.yaml': proxy('‸gw.prod', 18003) }, [['L7C3006', 'proxies.yaml']]),
   bad('name with whitespace', { 'proxies.yaml': proxy('‸"gate way"', 18003) }, [['L7C3006', 'proxies.yaml']]),
-  bad('name longer than 63 characters', { 'proxies.yaml': proxy(`‸${'g'.repeat(64)}`, 18003) }, [['L7C3006', 'proxies.yaml']]),
+  bad('name longer than 63 characters', { 'proxies.yaml': proxy(`‸${'g'.repeat(64)}`, 18003) }, [
+    ['L7C3006', 'proxies.yaml'],
+  ]),
   bad(
     'invalid namespace',
     { 'proxies.yaml': proxy('gw-2', 18003).replace('  name: gw-2', '  name: gw-2\n  namespace: ‸Prod_1') },
@@ -367,14 +405,14 @@ spec:
   ),
 
   // ---- L7C3004: wrong types ----
-  bad(
-    'port as a string',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: ‸"15053"}', ROUTE_ECHO) },
-    [['L7C3004', 'gateway.yaml']],
-  ),
+  bad('port as a string', { 'gateway.yaml': vs('gateway', 'UDP: {port: ‸"15053"}', ROUTE_ECHO) }, [
+    ['L7C3004', 'gateway.yaml'],
+  ]),
   bad(
     'labels as a list',
-    { 'proxies.yaml': proxy('gw-2', 18003).replace('  name: gw-2', '  name: gw-2\n  labels: ‸[app, gateway]') },
+    {
+      'proxies.yaml': proxy('gw-2', 18003).replace('  name: gw-2', '  name: gw-2\n  labels: ‸[app, gateway]'),
+    },
     [['L7C3004', 'proxies.yaml']],
   ),
   bad(
@@ -397,19 +435,21 @@ spec:
     },
     [['L7C3004', 'gateway.yaml']],
   ),
-  bad(
-    'kind as a list',
-    { 'proxies.yaml': proxy('gw-2', 18003).replace('kind: Proxy', 'kind: ‸[Proxy]') },
-    [['L7C3004', 'proxies.yaml']],
-  ),
+  bad('kind as a list', { 'proxies.yaml': proxy('gw-2', 18003).replace('kind: Proxy', 'kind: ‸[Proxy]') }, [
+    ['L7C3004', 'proxies.yaml'],
+  ]),
 
   // ---- L7C3006: out-of-range values ----
   bad(
     'port above 65535',
-    { 'svc.yaml': `apiVersion: l7mp.io/v1\nkind: Service\nmetadata: {name: big}\nspec:\n  protocol: UDP\n  port: ‸70000\n` },
+    {
+      'svc.yaml': `apiVersion: l7mp.io/v1\nkind: Service\nmetadata: {name: big}\nspec:\n  protocol: UDP\n  port: ‸70000\n`,
+    },
     [['L7C3006', 'svc.yaml']],
   ),
-  bad('port 0', { 'gateway.yaml': vs('gateway', 'UDP: {port: ‸0}', ROUTE_ECHO) }, [['L7C3006', 'gateway.yaml']]),
+  bad('port 0', { 'gateway.yaml': vs('gateway', 'UDP: {port: ‸0}', ROUTE_ECHO) }, [
+    ['L7C3006', 'gateway.yaml'],
+  ]),
   bad(
     'negative num_retries',
     {
@@ -427,11 +467,9 @@ spec:
   ),
 
   // ---- L7C3005: unknown fields, at several depths (the position of the unknown KEY) ----
-  bad(
-    'unknown top-level field',
-    { 'proxies.yaml': `${proxy('gw-2', 18003)}‸status: {ready: true}\n` },
-    [['L7C3005', 'proxies.yaml']],
-  ),
+  bad('unknown top-level field', { 'proxies.yaml': `${proxy('gw-2', 18003)}‸status: {ready: true}\n` }, [
+    ['L7C3005', 'proxies.yaml'],
+  ]),
   bad(
     'unknown field in metadata (label for labels)',
     { 'proxies.yaml': proxy('gw-2', 18003).replace('  name: gw-2', '  name: gw-2\n  ‸label: {app: x}') },
@@ -439,7 +477,12 @@ spec:
   ),
   bad(
     'unknown field in spec.admin',
-    { 'proxies.yaml': proxy('gw-2', 18003).replace('admin: {url: "http://127.0.0.1:18003"}', 'admin: {url: "http://127.0.0.1:18003", ‸token: abc}') },
+    {
+      'proxies.yaml': proxy('gw-2', 18003).replace(
+        'admin: {url: "http://127.0.0.1:18003"}',
+        'admin: {url: "http://127.0.0.1:18003", ‸token: abc}',
+      ),
+    },
     [['L7C3005', 'proxies.yaml']],
   ),
   bad(
@@ -502,7 +545,9 @@ spec:
   // ---- L7C3006: invalid enum values ----
   bad(
     'invalid Service protocol',
-    { 'svc.yaml': `apiVersion: l7mp.io/v1\nkind: Service\nmetadata: {name: sctp}\nspec:\n  protocol: ‸SCTP\n  port: 9\n` },
+    {
+      'svc.yaml': `apiVersion: l7mp.io/v1\nkind: Service\nmetadata: {name: sctp}\nspec:\n  protocol: ‸SCTP\n  port: 9\n`,
+    },
     [['L7C3006', 'svc.yaml']],
   ),
   bad(
@@ -563,7 +608,12 @@ spec:
   ),
   bad(
     'invalid admin URL scheme',
-    { 'proxies.yaml': proxy('gw-2', 18003).replace('admin: {url: "http://127.0.0.1:18003"}', 'admin: {url: ‸"ftp://127.0.0.1:18003"}') },
+    {
+      'proxies.yaml': proxy('gw-2', 18003).replace(
+        'admin: {url: "http://127.0.0.1:18003"}',
+        'admin: {url: ‸"ftp://127.0.0.1:18003"}',
+      ),
+    },
     [['L7C3006', 'proxies.yaml']],
   ),
 
@@ -679,19 +729,37 @@ metadata: {name: to-worker}
   ),
   bad(
     'listener spec with two protocol keys',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}\n      TCP: {port: 15053}', ROUTE_ECHO).replace('    spec:\n      UDP', '    ‸spec:\n      UDP') },
+    {
+      'gateway.yaml': vs('gateway', 'UDP: {port: 15053}\n      TCP: {port: 15053}', ROUTE_ECHO).replace(
+        '    spec:\n      UDP',
+        '    ‸spec:\n      UDP',
+      ),
+    },
     [['L7C3007', 'gateway.yaml']],
   ),
 
   // ---- L7C4xxx: dangling references, every kind ----
   bad(
     'dangling destination',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action:\n          route:\n            destination: ‸wroker\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action:\n          route:\n            destination: ‸wroker\n`,
+      ),
+    },
     [['L7C4002', 'gateway.yaml']],
   ),
   bad(
     'dangling destination in another namespace',
-    { 'worker.yaml': WORKER, 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action: {route: {destination: ‸worker.prod}}\n`) },
+    {
+      'worker.yaml': WORKER,
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action: {route: {destination: ‸worker.prod}}\n`,
+      ),
+    },
     [['L7C4002', 'gateway.yaml']],
   ),
   bad(
@@ -740,7 +808,10 @@ metadata: {name: to-worker}
   ),
   bad(
     'dangling linkedVirtualService',
-    { 'worker.yaml': WORKER, 'target.yaml': `apiVersion: l7mp.io/v1\nkind: Target\nmetadata: {name: to-worker}\nspec:\n  linkedVirtualService: ‸wokrer\n` },
+    {
+      'worker.yaml': WORKER,
+      'target.yaml': `apiVersion: l7mp.io/v1\nkind: Target\nmetadata: {name: to-worker}\nspec:\n  linkedVirtualService: ‸wokrer\n`,
+    },
     [['L7C4004', 'target.yaml']],
   ),
   bad(
@@ -773,12 +844,24 @@ spec:
   ),
   bad(
     'rule with neither route nor apply',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - ‸action:\n          rewrite: [{path: /labels/user, value: a}]\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - ‸action:\n          rewrite: [{path: /labels/user, value: a}]\n`,
+      ),
+    },
     [['L7C4010', 'gateway.yaml']],
   ),
   bad(
     'rule name the proxy cannot take',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - name: ‸"catch all"\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - name: ‸"catch all"\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C4006', 'gateway.yaml']],
   ),
 
@@ -793,14 +876,15 @@ spec:
   ),
   bad(
     'duplicate VirtualService name across two files',
-    { 'a/worker.yaml': WORKER, 'b/worker-copy.yaml': WORKER.replace('  name: worker', '  name: ‸worker').replace('15054', '15064') },
+    {
+      'a/worker.yaml': WORKER,
+      'b/worker-copy.yaml': WORKER.replace('  name: worker', '  name: ‸worker').replace('15054', '15064'),
+    },
     [['L7C4001', 'b/worker-copy.yaml']],
   ),
-  bad(
-    'duplicate Proxy name (a second gateway)',
-    { 'more-proxies.yaml': proxy('‸gateway', 18009) },
-    [['L7C4001', 'more-proxies.yaml']],
-  ),
+  bad('duplicate Proxy name (a second gateway)', { 'more-proxies.yaml': proxy('‸gateway', 18009) }, [
+    ['L7C4001', 'more-proxies.yaml'],
+  ]),
 
   // ---- L7C5001/5016: listener clashes on one proxy ----
   bad(
@@ -859,7 +943,11 @@ spec:
     'UDP listener routed to a TCP target (framing loss, warning)',
     {
       'target.yaml': `apiVersion: l7mp.io/v1\nkind: Target\nmetadata: {name: tcp-backend}\nspec:\n  spec: {protocol: TCP, port: 9000}\n  endpoints: [{spec: {address: 127.0.0.1}}]\n`,
-      'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action: {route: {destination: ‸tcp-backend}}\n`),
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action: {route: {destination: ‸tcp-backend}}\n`,
+      ),
     },
     [['L7C5002', 'gateway.yaml']],
   ),
@@ -989,27 +1077,57 @@ spec:
   // ---- L7C5007: malformed JSON predicates ----
   bad(
     'JSON predicate without op',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - match: ‸{path: /IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - match: ‸{path: /IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C5007', 'gateway.yaml']],
   ),
   bad(
     'JSON predicate with an unknown op',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - match: {op: ‸equals, path: /IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - match: {op: ‸equals, path: /IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C5007', 'gateway.yaml']],
   ),
   bad(
     'JSON predicate with a path that is not a JSON pointer',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - match: {op: test, path: ‸IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - match: {op: test, path: ‸IP/src_addr, value: 127.0.0.1}\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C5007', 'gateway.yaml']],
   ),
   bad(
     'JSON predicate with an invalid regular expression',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - match: {op: matches, path: /labels/user, value: ‸"([a-z"}\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - match: {op: matches, path: /labels/user, value: ‸"([a-z"}\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C5007', 'gateway.yaml']],
   ),
   bad(
     'JSON predicate {match: "*"} (a dumped catch-all that never matches)',
-    { 'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - match: ‸{match: "*"}\n        action: {route: {destination: udp-echo}}\n`) },
+    {
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - match: ‸{match: "*"}\n        action: {route: {destination: udp-echo}}\n`,
+      ),
+    },
     [['L7C5007', 'gateway.yaml']],
   ),
   bad(
@@ -1220,7 +1338,11 @@ metadata: {name: ‸"backend-2}
 spec:
   spec: {protocol: UDP, port: 9001}
 `,
-      'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action: {route: {destination: backend}}\n`),
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action: {route: {destination: backend}}\n`,
+      ),
     },
     [['L7C2001', 'backend.yaml']],
     { forbid: ['L7C4002'] },
@@ -1242,14 +1364,20 @@ spec:
   spec: {protocol: UDP, port: 9001}
   ‸endpoint: [{spec: {address: 127.0.0.2}}]
 `,
-      'gateway.yaml': vs('gateway', 'UDP: {port: 15053}', `      - action: {route: {destination: backend}}\n`),
+      'gateway.yaml': vs(
+        'gateway',
+        'UDP: {port: 15053}',
+        `      - action: {route: {destination: backend}}\n`,
+      ),
     },
     [['L7C3005', 'backend.yaml']],
     { forbid: ['L7C4002'] },
   ),
 
   // ---- L7C2003: alias bombs ----
-  bad('alias bomb: billion laughs, 9 levels of 9 aliases', { 'lol.yaml': laughs('', true) }, [['L7C2003', 'lol.yaml']]),
+  bad('alias bomb: billion laughs, 9 levels of 9 aliases', { 'lol.yaml': laughs('', true) }, [
+    ['L7C2003', 'lol.yaml'],
+  ]),
   bad(
     'alias bomb inside a rule match (where any JSON is allowed)',
     {
@@ -1271,7 +1399,9 @@ spec:
     // column 5 + k, so level 65 starts at line 67, column 67
     extra: [at('L7C2004', 'deep.yaml', 67, 67)],
   }),
-  bad('100,000 nested flow sequences', { 'deep.yaml': deepFlowSequence }, [], { extra: [at('L7C2004', 'deep.yaml', 1, 65)] }),
+  bad('100,000 nested flow sequences', { 'deep.yaml': deepFlowSequence }, [], {
+    extra: [at('L7C2004', 'deep.yaml', 1, 65)],
+  }),
   bad('10,000 nested flow mappings', { 'deep.yaml': deepFlowMapping }, [], {
     // each level is "{a: " (4 characters): the 65th "{" is at column 4 * 64 + 1
     extra: [at('L7C2004', 'deep.yaml', 1, 257)],

@@ -10,6 +10,10 @@ export interface CliRun {
 export async function runCli(args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (s) => void (stdout += s), err: (s) => void (stderr += s), color: false });
+  const code = await main(args, {
+    out: (s) => void (stdout += s),
+    err: (s) => void (stderr += s),
+    color: false,
+  });
   return { code, stdout, stderr };
 }

@@ -221,6 +221,7 @@ function choose(leaves: readonly SchemaNode[], value: unknown, at: readonly Path
         {
           code: 'L7C3006',
           path: kpath,
+          target: 'key',
           message: `\`${key}\` is not a valid protocol for ${where(at)}; expected one of ${oneOfValues(keyedNames)}`,
           ...hintIf(didYouMean(key, keyedNames)),
         },

@@ -13,6 +13,7 @@ export interface Issue {
   readonly path: readonly PathSegment[];
   readonly message: string;
   readonly hint?: string;
+  readonly target?: 'key';
 }
 
 /** `spec.listener.port` in backticks, or "the object" at the root. */
