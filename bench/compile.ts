@@ -75,6 +75,7 @@ try {
   const parseTimes: number[] = [];
   const buildTimes: number[] = [];
   let objects = 0;
+  let stages: Readonly<Record<string, number>> = {};
   for (let r = 0; r < RUNS; r++) {
     // baseline: read + js-yaml parse of the same files
     let t0 = process.hrtime.bigint();
@@ -85,8 +86,10 @@ try {
     // full build: read + compile + emit
     t0 = process.hrtime.bigint();
     const res = await compileRepo(dir);
+    const emitStart = process.hrtime.bigint();
     const out = buildOutputs(res.graphs);
     buildTimes.push(ms(t0));
+    stages = { ...res.timings, emit: ms(emitStart) };
     if (res.hasErrors)
       throw new Error(`bench repo has errors: ${JSON.stringify(res.diagnostics.slice(0, 3))}`);
     if (out.size !== PROXIES + 1) throw new Error(`expected ${PROXIES + 1} outputs, got ${out.size}`);
@@ -103,6 +106,11 @@ try {
   );
   console.log(`ratio build / parse: ${(build / parse).toFixed(2)}x   (target <= 3x)`);
   console.log(`peak memory (max RSS): ${rss.toFixed(0)} MiB`);
+  console.log(
+    `last build by stage (ms; read is the rest): ${Object.entries(stages)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ')}`,
+  );
   if (process.env.KEEP) {
     console.log('kept', dir);
     process.exit(0);

@@ -10,9 +10,9 @@ import {
   type VirtualService,
 } from '../model/types.ts';
 import { pointerProblem, predicateProblems } from '../lowering/predicates.ts';
-import { BYTESTREAM, DATAGRAM, TargetResolver, VIRTUAL_CLUSTERS, type Owner } from '../lowering/targets.ts';
+import { BYTESTREAM, DATAGRAM, VIRTUAL_CLUSTERS, type Owner } from '../lowering/targets.ts';
+import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
-import { byProxy, listenerServices } from './lower.ts';
 
 const NAME_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -43,8 +43,8 @@ function baseProtocol(spec: FlatSpec): string {
   return spec.protocol === 'JSONSocket' ? 'JSONSocket' : spec.protocol;
 }
 
-export function check(r: Resolved, diags: Diagnostics): void {
-  const targets = new TargetResolver(r, diags);
+export function check(r: Resolved, placement: Placement, diags: Diagnostics): void {
+  const targets = placement.resolver;
   const at = (o: Owner, path: readonly PathSegment[], code: Code, message: string, hint?: string) =>
     diags.add({
       code,
@@ -210,7 +210,7 @@ export function check(r: Resolved, diags: Diagnostics): void {
   }
 
   // Per proxy: two listeners may not bind the same port (or socket file), nor the REST controller's.
-  const services = byProxy(r, listenerServices(r));
+  const services = placement.listeners;
   for (const p of r.proxies) {
     const taken = new Map<string, string>();
     const admin = /:(\d+)/.exec(p.admin.url.replace(/^[a-z]+:\/\//, ''))?.[1];

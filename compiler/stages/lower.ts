@@ -7,7 +7,6 @@ import {
   type Proxy,
   type RouteRef,
   type RouteSpec,
-  type Selector,
   type Target,
   type TargetRef,
   type VirtualService,
@@ -15,27 +14,8 @@ import {
 import { GraphBuilder } from '../lowering/graph-builder.ts';
 import { names } from '../lowering/naming.ts';
 import { clusterPort, TargetResolver, type ClusterDef, type Owner } from '../lowering/targets.ts';
+import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
-
-/** VirtualServices that become a listener: they have a listener and rules (the others are stubs). */
-export function listenerServices(r: Resolved): VirtualService[] {
-  return r.model.virtualServices.filter(
-    (vs) =>
-      vs.listener &&
-      r.rulesOf(vs).length > 0 &&
-      r.virtualService({ ...vs.id, text: vs.id.name, at: [] }) === vs,
-  );
-}
-
-/** proxy → items whose selector picks it, computed once (selectors are evaluated once each). */
-export function byProxy<T extends { selector?: Selector }>(
-  r: Resolved,
-  items: readonly T[],
-): Map<Proxy, T[]> {
-  const m = new Map<Proxy, T[]>(r.proxies.map((p) => [p, []]));
-  for (const it of items) for (const p of r.selectedProxies(it.selector)) m.get(p)!.push(it);
-  return m;
-}
 
 class ProxyLowering {
   private readonly g: GraphBuilder;
@@ -51,6 +31,8 @@ class ProxyLowering {
       readonly targets: readonly Target[];
       /** one TargetRef per Target, so its cluster definition is computed once for all proxies */
       readonly selfRef: (t: Target) => TargetRef;
+      /** a cluster definition's content-addressed name, hashed once for all proxies */
+      readonly clusterName: (def: ClusterDef) => string;
     },
   ) {
     this.g = new GraphBuilder(p, diags);
@@ -156,13 +138,7 @@ class ProxyLowering {
   }
 
   private addCluster(def: ClusterDef): string {
-    const content = {
-      spec: def.spec,
-      loadbalancer: def.loadbalancer,
-      options: def.options,
-      ...(def.named ? {} : { endpoints: def.endpoints }),
-    };
-    const name = names.cluster(def.namespace, def.origin, content);
+    const name = this.here.clusterName(def);
     if (this.g.has('clusters', name)) return name;
     this.g.add(
       'clusters',
@@ -206,10 +182,8 @@ class ProxyLowering {
   }
 }
 
-export function lower(r: Resolved, diags: Diagnostics): ProxyGraph[] {
-  const targets = new TargetResolver(r, diags);
-  const services = byProxy(r, listenerServices(r));
-  const deployed = byProxy(r, r.model.targets);
+export function lower(r: Resolved, placement: Placement, diags: Diagnostics): ProxyGraph[] {
+  const { resolver: targets, listeners: services, deployedTargets: deployed } = placement;
   const refs = new Map<Target, TargetRef>();
   const selfRef = (t: Target) => {
     let ref = refs.get(t);
@@ -217,11 +191,26 @@ export function lower(r: Resolved, diags: Diagnostics): ProxyGraph[] {
       refs.set(t, (ref = { ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }));
     return ref;
   };
+  const clusterNames = new WeakMap<ClusterDef, string>();
+  const clusterName = (def: ClusterDef) => {
+    let name = clusterNames.get(def);
+    if (name === undefined) {
+      const content = {
+        spec: def.spec,
+        loadbalancer: def.loadbalancer,
+        options: def.options,
+        ...(def.named ? {} : { endpoints: def.endpoints }),
+      };
+      clusterNames.set(def, (name = names.cluster(def.namespace, def.origin, content)));
+    }
+    return name;
+  };
   return r.proxies.map((p) =>
     new ProxyLowering(r, p, targets, diags, {
       services: services.get(p)!,
       targets: deployed.get(p)!,
       selfRef,
+      clusterName,
     }).run(),
   );
 }
