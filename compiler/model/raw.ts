@@ -17,6 +17,4 @@ export interface RawObject {
   readonly value: Record<string, unknown>;
 }
 
-export const API_VERSION = 'l7mp.io/v1';
-export const KINDS = ['VirtualService', 'Target', 'Route', 'Rule', 'Proxy', 'Service'] as const;
-export type Kind = (typeof KINDS)[number];
+export { API_VERSION, KINDS, type Kind } from '../../schemas/kinds.ts';
