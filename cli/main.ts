@@ -5,6 +5,9 @@ import { registerValidate } from './commands/validate.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerGraph } from './commands/graph.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerPlan } from './commands/plan.ts';
+import { registerApply } from './commands/apply.ts';
+import { registerUp } from './commands/up.ts';
 import type { Io } from './commands/common.ts';
 
 export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
@@ -26,6 +29,9 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
   registerValidate(program, sink);
   registerBuild(program, sink);
   registerGraph(program, sink);
+  registerPlan(program, sink);
+  registerApply(program, sink);
+  registerUp(program, sink);
   registerExplain(program, sink);
   try {
     await program.parseAsync(argv, { from: 'user' });

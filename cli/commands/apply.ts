@@ -1,0 +1,91 @@
+// `l7mp-compile apply [DIR | PLANFILE]`: executes a plan. From a directory it plans first and asks
+// for confirmation on a terminal (--auto-approve otherwise); a saved plan is applied exactly, after
+// checking that no proxy changed since it was made.
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { compileRepo } from '../../runtime/compile-repo.ts';
+import { clientsFor, planRepo } from '../../runtime/reconcile/plan-repo.ts';
+import { isPlanFile, readPlanFile } from '../../runtime/reconcile/plan-file.ts';
+import { applyPlan, type ApplyEvent } from '../../runtime/reconcile/apply.ts';
+import type { Plan } from '../../runtime/reconcile/types.ts';
+import type { ProxyGraph } from '../../compiler/model/graph.ts';
+import type { ProxyClient } from '../../runtime/proxy/client.ts';
+import { summarize } from '../../runtime/plan/summary.ts';
+import { renderDiagnostics } from '../render/diagnostics.ts';
+import { renderPlanText } from '../render/plan-text.ts';
+import { applySucceeded, renderApplyResults } from '../render/apply-results.ts';
+import { parseLimit } from './plan.ts';
+import type { Io } from './common.ts';
+
+async function confirm(io: Io): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = await rl.question('Apply these changes? Only "yes" is accepted: ');
+    return a.trim() === 'yes';
+  } finally {
+    rl.close();
+    void io;
+  }
+}
+
+export function progress(io: Io): ((e: ApplyEvent) => void) | undefined {
+  if (!io.color) return undefined; // only on a terminal
+  return (e) => {
+    if (e.type === 'call') io.err(`  ${e.proxy}: [${e.index + 1}/${e.total}] ${e.call.action} ${e.call.kind} ${e.call.name}\n`);
+    if (e.type === 'undo') io.err(`  ${e.proxy}: undo ${e.call.method} ${e.call.path}\n`);
+  };
+}
+
+export function registerApply(program: Command, io: Io): void {
+  program
+    .command('apply')
+    .description('make the live proxies match the repository (or execute a saved plan exactly)')
+    .argument('[dir-or-plan]', 'repository directory, or a plan saved with `plan --out`', '.')
+    .option('--auto-approve', 'do not ask for confirmation (required without a terminal)', false)
+    .option('--max-disrupted-sessions <n>', 'refuse a plan that would end more live sessions')
+    .option('-p, --proxy <name...>', 'only these proxies')
+    .option('--concurrency <n>', 'proxies changed in parallel', '8')
+    .action(async (target: string, opts: { autoApprove: boolean; maxDisruptedSessions?: string; proxy?: string[]; concurrency: string }) => {
+      let plan: Plan;
+      let desired: readonly ProxyGraph[];
+      let clientFor: (p: string) => ProxyClient;
+      const saved = await isPlanFile(target);
+      if (saved) {
+        const f = await readPlanFile(target);
+        ({ plan, desired } = f);
+        clientFor = clientsFor(f.proxies);
+      } else {
+        const res = await compileRepo(target);
+        if (res.hasErrors) {
+          io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
+          io.err('apply: the configuration has errors; nothing was changed\n');
+          return io.exit(1);
+        }
+        const r = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
+        ({ plan, clientFor } = r);
+        desired = res.graphs;
+        io.out(renderPlanText(plan, { color: io.color }));
+      }
+      const summary = summarize(plan);
+      const limit = parseLimit(opts.maxDisruptedSessions);
+      if (limit !== undefined && summary.sessionsCut > limit) {
+        io.err(`apply: the plan would end ${summary.sessionsCut} live sessions, more than --max-disrupted-sessions ${limit}; nothing was changed\n`);
+        return io.exit(1);
+      }
+      const changes = plan.proxies.some((p) => p.calls.length > 0);
+      if (!saved && changes && !opts.autoApprove) {
+        if (!process.stdin.isTTY) {
+          io.err('apply: refusing to change live proxies without confirmation: run on a terminal or pass --auto-approve\n');
+          return io.exit(1);
+        }
+        if (!(await confirm(io))) {
+          io.err('apply: cancelled\n');
+          return io.exit(1);
+        }
+      }
+      const onEvent = progress(io);
+      const results = await applyPlan(plan, { clientFor, desired, concurrency: Number(opts.concurrency) || 8, ...(onEvent ? { onEvent } : {}) });
+      io.out(renderApplyResults(results));
+      io.exit(applySucceeded(results) ? 0 : 1);
+    });
+}
