@@ -37,7 +37,9 @@ export function registerPlan(program: Command, io: Io): void {
     .action(async (dir: string, opts: PlanOptions) => {
       const res = await compileRepo(dir);
       if (res.hasErrors) {
-        io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
+        io.err(
+          renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }),
+        );
         io.err('plan: the configuration has errors; nothing was planned\n');
         return io.exit(1);
       }
@@ -46,7 +48,9 @@ export function registerPlan(program: Command, io: Io): void {
       io.out(opts.json ? renderPlanJson(plan) : renderPlanText(plan, { color: io.color }));
       const limit = parseLimit(opts.maxDisruptedSessions);
       if (limit !== undefined && summary.sessionsCut > limit) {
-        io.err(`plan: would end ${summary.sessionsCut} live sessions, more than --max-disrupted-sessions ${limit}\n`);
+        io.err(
+          `plan: would end ${summary.sessionsCut} live sessions, more than --max-disrupted-sessions ${limit}\n`,
+        );
         return io.exit(1);
       }
       if (opts.out) {

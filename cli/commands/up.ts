@@ -14,18 +14,23 @@ import type { Io } from './common.ts';
 export function registerUp(program: Command, io: Io): void {
   program
     .command('up')
-    .description('start the repo\'s loopback proxies as local l7mp processes, apply the repo, run until Ctrl-C')
+    .description(
+      "start the repo's loopback proxies as local l7mp processes, apply the repo, run until Ctrl-C",
+    )
     .argument('[dir]', 'repository directory', '.')
     .option('--exit', 'stop the proxies and exit after applying (for scripts)', false)
     .action(async (dir: string, opts: { exit: boolean }) => {
       const res = await compileRepo(dir);
       if (res.hasErrors) {
-        io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
+        io.err(
+          renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }),
+        );
         return io.exit(1);
       }
       const emb = await startEmbedded(res.model.proxies);
       try {
-        for (const s of emb.started) io.out(`started l7mp proxy ${s.proxy} (pid ${s.local.pid}) at ${s.local.adminUrl}\n`);
+        for (const s of emb.started)
+          io.out(`started l7mp proxy ${s.proxy} (pid ${s.local.pid}) at ${s.local.adminUrl}\n`);
         for (const s of emb.skipped) io.out(`not started: ${s} (its admin URL is not on loopback)\n`);
         const { plan, clientFor } = await planRepo(res);
         io.out(`\n${renderPlanText(plan, { color: io.color })}\n`);

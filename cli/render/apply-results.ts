@@ -14,7 +14,12 @@ const mark: Record<ProxyApplyResult['status'], string> = {
 export function renderApplyResults(results: readonly ProxyApplyResult[]): string {
   const width = Math.max(5, ...results.map((r) => r.proxy.length));
   const lines = results.map((r) => {
-    const calls = r.status === 'applied' ? `, ${r.callsMade} calls, verified` : r.undone ? `, ${r.callsMade} calls made and ${r.undone} undone` : '';
+    const calls =
+      r.status === 'applied'
+        ? `, ${r.callsMade} calls, verified`
+        : r.undone
+          ? `, ${r.callsMade} calls made and ${r.undone} undone`
+          : '';
     return `  ${r.proxy.padEnd(width)}  ${mark[r.status]}${calls}${r.error ? `\n  ${' '.repeat(width)}  ${r.error}` : ''}`;
   });
   const ok = results.filter((r) => r.status === 'applied' || r.status === 'unchanged').length;

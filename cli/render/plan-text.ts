@@ -46,7 +46,8 @@ function entries(p: ProxyPlan): Entry[] {
   calls.forEach((c, i) => {
     if (c.action !== 'replace-create' || c.replaces === undefined) return;
     const j = calls.findIndex(
-      (d, k) => d.action === 'replace-delete' && d.kind === c.kind && d.name === c.replaces && !partner.has(k),
+      (d, k) =>
+        d.action === 'replace-delete' && d.kind === c.kind && d.name === c.replaces && !partner.has(k),
     );
     if (j >= 0) {
       partner.set(i, j);
@@ -63,7 +64,9 @@ function entries(p: ProxyPlan): Entry[] {
         sign: '-/+',
         title: `${LABEL[c.kind]} ${del.name === add.name ? clean(add.name) : `${clean(del.name)} → ${clean(add.name)}`}`,
         reason: add.reason,
-        details: fieldChanges(del.object, add.object).map((f) => `${f.path}: ${show(f.old)} → ${show(f.new)}`),
+        details: fieldChanges(del.object, add.object).map(
+          (f) => `${f.path}: ${show(f.old)} → ${show(f.new)}`,
+        ),
         drift: Boolean(del.drift || add.drift),
         sessionsCut: del.sessionsCut + add.sessionsCut,
       });
@@ -80,13 +83,25 @@ function single(c: PlannedCall): Entry {
   const cluster = (c.object as { cluster?: unknown } | undefined)?.cluster;
   switch (c.action) {
     case 'insert-rule':
-      return { ...base, sign: '~', title: `rulelist ${clean(c.rulelist ?? '?')}: insert rule ${name} at ${c.position}` };
+      return {
+        ...base,
+        sign: '~',
+        title: `rulelist ${clean(c.rulelist ?? '?')}: insert rule ${name} at ${c.position}`,
+      };
     case 'remove-rule':
-      return { ...base, sign: '~', title: `rulelist ${clean(c.rulelist ?? '?')}: remove rule ${name} (position ${c.position})` };
+      return {
+        ...base,
+        sign: '~',
+        title: `rulelist ${clean(c.rulelist ?? '?')}: remove rule ${name} (position ${c.position})`,
+      };
     case 'add-endpoint':
       return { ...base, sign: '~', title: `cluster ${clean(String(cluster ?? '?'))}: add endpoint ${name}` };
     case 'remove-endpoint':
-      return { ...base, sign: '~', title: `cluster ${clean(String(cluster ?? '?'))}: remove endpoint ${name}` };
+      return {
+        ...base,
+        sign: '~',
+        title: `cluster ${clean(String(cluster ?? '?'))}: remove endpoint ${name}`,
+      };
     case 'create':
     case 'replace-create':
       return { ...base, sign: '+', title: `${LABEL[c.kind]} ${name}` };
@@ -96,7 +111,12 @@ function single(c: PlannedCall): Entry {
   }
 }
 
-const SIGN_SGR: Record<Entry['sign'], string> = { '+': SGR.add, '~': SGR.change, '-': SGR.destroy, '-/+': SGR.replace };
+const SIGN_SGR: Record<Entry['sign'], string> = {
+  '+': SGR.add,
+  '~': SGR.change,
+  '-': SGR.destroy,
+  '-/+': SGR.replace,
+};
 
 function renderEntry(e: Entry, paint: Paint): string {
   const lines = [
@@ -104,7 +124,8 @@ function renderEntry(e: Entry, paint: Paint): string {
     `        ${clean(e.reason)}`,
     ...e.details.map((d) => `          ${d}`),
   ];
-  if (e.sessionsCut > 0) lines.push(`        ${paint(SGR.cut, `ends ${plural(e.sessionsCut, 'live session')}`)}`);
+  if (e.sessionsCut > 0)
+    lines.push(`        ${paint(SGR.cut, `ends ${plural(e.sessionsCut, 'live session')}`)}`);
   return lines.join('\n');
 }
 
@@ -123,7 +144,13 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions = { color: fals
     }
   }
   for (const u of plan.unreachable)
-    out.push(paint(SGR.warn, `proxy ${clean(u.proxy)} (${clean(u.adminUrl)}): not reachable, skipped: ${clean(u.error)}`), '');
+    out.push(
+      paint(
+        SGR.warn,
+        `proxy ${clean(u.proxy)} (${clean(u.adminUrl)}): not reachable, skipped: ${clean(u.error)}`,
+      ),
+      '',
+    );
   if (!changes) {
     out.push(
       plan.unreachable.length === 0

@@ -28,7 +28,8 @@ const WRAPPER: Record<GraphKind, string> = {
 };
 
 const isWildcard = (m: unknown): boolean =>
-  m === '*' || (typeof m === 'object' && m !== null && Object.keys(m).length === 1 && (m as any).match === '*');
+  m === '*' ||
+  (typeof m === 'object' && m !== null && Object.keys(m).length === 1 && (m as any).match === '*');
 
 /** The object as the proxy takes it: known fields only, optional ones left out when absent. */
 export function restObject(kind: GraphKind, o: unknown): Record<string, unknown> {
@@ -43,7 +44,11 @@ export function restObject(kind: GraphKind, o: unknown): Record<string, unknown>
     }
     case 'rules': {
       const r = o as L7Rule;
-      return { name: r.name, ...(r.match && !isWildcard(r.match) ? { match: r.match } : {}), action: r.action };
+      return {
+        name: r.name,
+        ...(r.match && !isWildcard(r.match) ? { match: r.match } : {}),
+        action: r.action,
+      };
     }
     case 'routes': {
       const r = o as L7Route;
@@ -66,7 +71,11 @@ export function restObject(kind: GraphKind, o: unknown): Record<string, unknown>
     }
     case 'endpoints': {
       const e = o as L7Endpoint;
-      return { name: e.name, spec: { address: e.spec.address }, ...(e.weight !== undefined ? { weight: e.weight } : {}) };
+      return {
+        name: e.name,
+        spec: { address: e.spec.address },
+        ...(e.weight !== undefined ? { weight: e.weight } : {}),
+      };
     }
   }
 }
@@ -96,7 +105,10 @@ export function insertRuleCall(rulelist: string, rule: string, position: number)
  * name only when it is unambiguous.
  */
 export function removeRuleCall(rulelist: string, at: string | number): Call {
-  return { method: 'DELETE', path: `${API}/rulelists/${enc(rulelist)}/rules/${typeof at === 'number' ? at : enc(at)}` };
+  return {
+    method: 'DELETE',
+    path: `${API}/rulelists/${enc(rulelist)}/rules/${typeof at === 'number' ? at : enc(at)}`,
+  };
 }
 
 /** A name may go in the path of a rule removal when the proxy will not read it as a position. */

@@ -13,15 +13,16 @@
 // object is built beside the old one, the referrer switches, the old one goes (make-before-break).
 import { createHash } from 'node:crypto';
 import { canonical, sortKeys } from '../../compiler/lowering/canonical.ts';
-import type {
-  GraphKind,
-  L7Cluster,
-  L7Endpoint,
-  L7Listener,
-  L7Route,
-  L7Rule,
-  L7RuleList,
-  ProxyGraph,
+import {
+  GRAPH_KINDS,
+  type GraphKind,
+  type L7Cluster,
+  type L7Endpoint,
+  type L7Listener,
+  type L7Route,
+  type L7Rule,
+  type L7RuleList,
+  type ProxyGraph,
 } from '../../compiler/model/graph.ts';
 import type { Action, Call, LiveState, Plan, PlannedCall, ProxyPlan } from '../reconcile/types.ts';
 import { PLAN_FORMAT_VERSION } from '../reconcile/types.ts';
@@ -30,6 +31,7 @@ import { fieldChanges } from './field-changes.ts';
 import { bindingKey, isSingleton } from './listener-binding.ts';
 import { guessOrigin, stemOf } from './names.ts';
 import { editRuleList } from './rulelist-edit.ts';
+import { normaliseEndpoint, normaliseObjects } from '../proxy/normalise.ts';
 
 type Named = { readonly name: string };
 type Objects = { readonly [K in GraphKind]: readonly Named[] };
@@ -47,7 +49,7 @@ export const KIND_LABEL: Record<GraphKind, string> = {
   endpoints: 'endpoint',
 };
 
-/** Live and desired are normalised to the same shapes: equal canonical JSON is equal content. */
+/** Equal canonical JSON is equal content (both sides normalised first, see ProxyPlanner). */
 const same = (a: unknown, b: unknown): boolean => canonical(sortKeys(a)) === canonical(sortKeys(b));
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -122,8 +124,16 @@ function describeChanges(old: unknown, now: unknown): string {
 }
 
 class ProxyPlanner {
+  /** desired and live objects by kind and name: what creates send and undos restore */
   private readonly d: Index;
   private readonly l: Index;
+  /**
+   * The same, as the proxy would show them back (normaliseObjects: explicit defaults such as
+   * `weight: 1` or listener `options: {track: 0}` dropped, a cluster's never-shown `options`
+   * dropped): what is compared. Both sides go through it, so a plan never chases a default.
+   */
+  private readonly dView: Index;
+  private readonly lView: Index;
   private readonly calls: PlannedCall[] = [];
   /** live endpoints as the calls so far leave them (a cluster delete drops its endpoints) */
   private readonly endpoints: Map<string, L7Endpoint>;
@@ -142,15 +152,26 @@ class ProxyPlanner {
   private readonly missing = new Set<string>();
   /** live objects of ours that another live object of ours points at */
   private readonly referencedLive = new Set<string>();
+  /** `kind/stem` → the origin of a desired object with that stem */
+  private readonly stemOrigins = new Map<string, string>();
 
   constructor(
     private readonly desired: ProxyGraph,
     private readonly live: LiveState,
   ) {
     const theirs = new Set(live.theirs.map((r) => `${r.kind}/${r.name}`));
+    const ours = (k: GraphKind, n: string) => !theirs.has(`${k}/${n}`);
     this.d = index(desired);
-    this.l = index(live.ours, (k, n) => !theirs.has(`${k}/${n}`));
+    this.l = index(live.ours, ours);
+    this.dView = index(normaliseObjects(desired));
+    this.lView = index(normaliseObjects(live.ours), ours);
     this.endpoints = new Map(this.l.endpoints as Map<string, L7Endpoint>);
+    for (const kind of GRAPH_KINDS)
+      for (const name of this.d[kind].keys()) {
+        const o = desired.origins[name];
+        if (o && !this.stemOrigins.has(`${kind}/${stemOf(name)}`))
+          this.stemOrigins.set(`${kind}/${stemOf(name)}`, o.object);
+      }
   }
 
   plan(): PlannedCall[] {
@@ -177,11 +198,11 @@ class ProxyPlanner {
       const fresh = new Set<string>();
       const redo = new Map<string, 'drift' | 'zombie'>();
       const gone = new Set<string>();
-      for (const [name, o] of this.d[kind]) {
-        const l = this.l[kind].get(name);
-        if (!l) fresh.add(name);
-        else if (kind === 'rulelists') continue; // edited in place
-        else if (!same(l, o)) redo.set(name, 'drift');
+      for (const name of this.d[kind].keys()) {
+        if (!this.l[kind].has(name)) fresh.add(name);
+        else if (kind === 'rulelists')
+          continue; // edited in place
+        else if (!same(this.lView[kind].get(name), this.dView[kind].get(name))) redo.set(name, 'drift');
         else if (kind === 'listeners' && zombies.has(name)) redo.set(name, 'zombie');
       }
       for (const name of this.l[kind].keys()) if (!this.d[kind].has(name)) gone.add(name);
@@ -214,22 +235,24 @@ class ProxyPlanner {
         this.missing.add(`listeners/${name}`);
   }
 
-  /** Where an object sits, to pair several changed rules of one owner in list order. */
-  private rank(kind: GraphKind, name: string, lists: Index['rulelists']): string {
-    if (kind !== 'rules') return name;
-    for (const [rl, o] of [...lists].sort(([a], [b]) => byName(a, b))) {
-      const i = (o as L7RuleList).rules.indexOf(name);
-      if (i >= 0) return `${rl}\0${String(i).padStart(8, '0')}`;
-    }
-    return `\u{10FFFF}${name}`;
-  }
-
   /** A new name and an old one with the same stem are two versions of one object: a replacement. */
   private pair(kind: Replaceable): void {
     const group = (names: Iterable<string>, lists: Index['rulelists']) => {
+      // Several changed rules of one owner pair up in list order; other kinds by name.
+      const rank = new Map<string, string>();
+      if (kind === 'rules')
+        for (const [rl, o] of [...lists].sort(([a], [b]) => byName(a, b)))
+          (o as L7RuleList).rules.forEach((r, i) => {
+            if (!rank.has(r)) rank.set(r, `${rl}\0${String(i).padStart(8, '0')}`);
+          });
+      const key = (n: string) => rank.get(n) ?? `\u{10FFFF}${n}`;
       const m = new Map<string, string[]>();
-      for (const n of names) m.set(stemOf(n), [...(m.get(stemOf(n)) ?? []), n]);
-      for (const v of m.values()) v.sort((a, b) => byName(this.rank(kind, a, lists), this.rank(kind, b, lists)));
+      for (const n of names) {
+        const v = m.get(stemOf(n));
+        if (v) v.push(n);
+        else m.set(stemOf(n), [n]);
+      }
+      for (const v of m.values()) v.sort((a, b) => byName(key(a), key(b)));
       return m;
     };
     const olds = group(this.gone.get(kind)!, this.l.rulelists);
@@ -253,7 +276,16 @@ class ProxyPlanner {
       const c = this.l.endpoints.get(name) as L7Endpoint | undefined;
       if (c && this.desired.origins[c.cluster]) return this.desired.origins[c.cluster]!.object;
     }
-    return guessOrigin(kind, name) ?? 'not in the configuration';
+    // another version of it (a rule of the same VirtualService) is still there
+    const sibling = this.stemOrigins.get(`${kind}/${stemOf(name)}`);
+    if (sibling) return sibling;
+    const guess = guessOrigin(kind, name);
+    return guess === undefined ? 'not in the configuration' : guess.includes('/') ? guess : `from "${guess}"`;
+  }
+
+  /** The fields that differ between a live object and a desired one, as the proxy would show them. */
+  private changes(kind: GraphKind, live: string, desired: string): string {
+    return describeChanges(this.lView[kind].get(live), this.dView[kind].get(desired));
   }
 
   private why(kind: GraphKind, name: string, text: string): string {
@@ -283,11 +315,19 @@ class ProxyPlanner {
   /** The calls that bring a deleted object back; a cluster comes back with its endpoints. */
   private restore(kind: GraphKind, o: Named): Call[] {
     if (kind !== 'clusters') return [createCall(kind, o)];
-    const eps = [...this.endpoints.values()].filter((e) => e.cluster === o.name).sort((a, b) => byName(a.name, b.name));
+    const eps = [...this.endpoints.values()]
+      .filter((e) => e.cluster === o.name)
+      .sort((a, b) => byName(a.name, b.name));
     return [createCall(kind, o), ...eps.map((e) => createCall('endpoints', e))];
   }
 
-  private create(kind: GraphKind, o: Named, action: Action, reason: string, extra: Partial<PlannedCall> = {}): void {
+  private create(
+    kind: GraphKind,
+    o: Named,
+    action: Action,
+    reason: string,
+    extra: Partial<PlannedCall> = {},
+  ): void {
     this.emit({
       action,
       kind,
@@ -320,16 +360,17 @@ class ProxyPlanner {
     const label = KIND_LABEL[kind];
     const old = this.replaces.get(`${kind}/${o.name}`);
     if (old !== undefined) {
-      const was = this.l[kind].get(old);
       this.create(
         kind,
         o,
         'replace-create',
-        this.why(kind, o.name, `${label} changed (${describeChanges(was, o)})${note}`),
+        this.why(kind, o.name, `${label} changed (${this.changes(kind, old, o.name)})${note}`),
         { replaces: old },
       );
     } else if (this.missing.has(`${kind}/${o.name}`)) {
-      this.create(kind, o, 'create', this.why(kind, o.name, `${label} missing on the proxy${note}`), { drift: true });
+      this.create(kind, o, 'create', this.why(kind, o.name, `${label} missing on the proxy${note}`), {
+        drift: true,
+      });
     } else {
       this.create(kind, o, 'create', this.why(kind, o.name, `new ${label}${note}`));
     }
@@ -339,29 +380,16 @@ class ProxyPlanner {
   private recreate(kind: GraphKind, o: Named, why: 'drift' | 'zombie'): void {
     const label = KIND_LABEL[kind];
     const was = this.l[kind].get(o.name)!;
-    if (why === 'zombie') {
-      this.delete(
-        kind,
-        was,
-        'replace-delete',
-        this.why(kind, o.name, 'UDP singleton listener without its session (zombie: its socket is closed)'),
-      );
-      this.create(kind, o, 'replace-create', this.why(kind, o.name, 're-created to repair the zombie'), {
-        replaces: o.name,
-      });
-      return;
-    }
-    this.delete(
+    const drift = why === 'drift';
+    const reason = this.why(
       kind,
-      was,
-      'replace-delete',
-      this.why(kind, o.name, `live ${label} differs from the configuration (${describeChanges(was, o)})`),
-      true,
+      o.name,
+      drift
+        ? `live ${label} differs from the configuration (${this.changes(kind, o.name, o.name)}): deleted and created again`
+        : 'zombie (a UDP singleton listener whose session is gone; its socket is closed): deleted and created again',
     );
-    this.create(kind, o, 'replace-create', this.why(kind, o.name, `${label} re-created as configured`), {
-      replaces: o.name,
-      drift: true,
-    });
+    this.delete(kind, was, 'replace-delete', reason, drift);
+    this.create(kind, o, 'replace-create', reason, { replaces: o.name, ...(drift ? { drift } : {}) });
   }
 
   /** A live object that is not desired. */
@@ -376,7 +404,13 @@ class ProxyPlanner {
       kind,
       o,
       'delete',
-      this.why(kind, o.name, drift ? `${KIND_LABEL[kind]} not made from this configuration${note}` : `no longer in the configuration${note}`),
+      this.why(
+        kind,
+        o.name,
+        drift
+          ? `${KIND_LABEL[kind]} not made from this configuration${note}`
+          : `no longer in the configuration${note}`,
+      ),
       drift,
     );
   }
@@ -419,7 +453,7 @@ class ProxyPlanner {
     const rebuilt = (c: string) => this.fresh.get('clusters')!.has(c) || this.redo.get('clusters')!.has(c);
     for (const e of this.sortedDesired<L7Endpoint>('endpoints')) {
       const cur = this.endpoints.get(e.name);
-      if (cur && same(cur, e)) continue;
+      if (cur && same(normaliseEndpoint(cur, cur.cluster), this.dView.endpoints.get(e.name))) continue;
       const newCluster = rebuilt(e.cluster);
       const clusterDrift =
         this.redo.get('clusters')!.has(e.cluster) || this.missing.has(`clusters/${e.cluster}`);
@@ -429,7 +463,11 @@ class ProxyPlanner {
           action: 'remove-endpoint',
           kind: 'endpoints',
           name: e.name,
-          reason: this.why('endpoints', e.name, `live endpoint differs from the configuration (${describeChanges(cur, e)})`),
+          reason: this.why(
+            'endpoints',
+            e.name,
+            `live endpoint differs from the configuration (${describeChanges(normaliseEndpoint(cur, cur.cluster), this.dView.endpoints.get(e.name))})`,
+          ),
           sessionsCut: 0,
           drift: true,
           call: deleteCall('endpoints', e.name),
@@ -444,9 +482,15 @@ class ProxyPlanner {
             ? `endpoint ${addr} re-added: re-creating its cluster dropped it`
             : `endpoint ${addr} of a new cluster`
           : `endpoint ${addr} added`;
-      this.create('endpoints', e, newCluster ? 'create' : 'add-endpoint', this.why('endpoints', e.name, text), {
-        ...(cur || clusterDrift ? { drift: true } : {}),
-      });
+      this.create(
+        'endpoints',
+        e,
+        newCluster ? 'create' : 'add-endpoint',
+        this.why('endpoints', e.name, text),
+        {
+          ...(cur || clusterDrift ? { drift: true } : {}),
+        },
+      );
     }
   }
 
@@ -469,53 +513,75 @@ class ProxyPlanner {
     }
   }
 
+  /** Every insert (in every list) before any removal: a rule moving between lists is never absent. */
   private editRuleLists(): void {
-    for (const want of this.sortedDesired<L7RuleList>('rulelists')) {
+    const edits = this.sortedDesired<L7RuleList>('rulelists').flatMap((want) => {
       const have = this.l.rulelists.get(want.name) as L7RuleList | undefined;
-      if (!have || same(have.rules, want.rules)) continue;
-      for (const edit of editRuleList(have.rules, want.rules)) {
-        const rule = this.d.rules.get(edit.rule) ?? this.l.rules.get(edit.rule);
-        const origin = this.desired.origins[edit.rule]?.object ?? this.origin('rulelists', want.name);
-        const base = { kind: 'rules' as const, name: edit.rule, rulelist: want.name, position: edit.position };
-        if (edit.op === 'insert') {
-          // A rule we leave alone but that is not in its list: someone took it out by hand.
-          const drift =
-            this.l.rules.has(edit.rule) && !this.redo.get('rules')!.has(edit.rule) && !have.rules.includes(edit.rule);
-          this.emit({
-            ...base,
-            action: 'insert-rule',
-            reason: `${origin}: rule ${have.rules.includes(edit.rule) ? 'moved' : 'inserted'} at position ${edit.position}`,
-            sessionsCut: 0,
-            ...(drift ? { drift: true } : {}),
-            call: insertRuleCall(want.name, edit.rule, edit.position),
-            undo: [removeRuleCall(want.name, edit.position)],
-            ...(rule ? { object: rule } : {}),
-          });
-        } else {
-          const drift = !this.l.rules.has(edit.rule) && !this.d.rules.has(edit.rule);
-          this.emit({
-            ...base,
-            action: 'remove-rule',
-            reason: `${origin}: ${edit.moved ? 'rule moved: removed from its old position' : 'rule removed from position'} ${edit.position}${drift ? ' (no such rule of ours)' : ''}`,
-            sessionsCut: 0,
-            ...(drift ? { drift: true } : {}),
-            call: removeRuleCall(
-              want.name,
-              edit.unique && removableByName(edit.rule) ? edit.rule : edit.position,
-            ),
-            undo: [insertRuleCall(want.name, edit.rule, edit.position)],
-            ...(rule ? { object: rule } : {}),
-          });
-        }
-      }
+      if (!have || same(have.rules, want.rules)) return []; // names only: nothing to normalise
+      return editRuleList(have.rules, want.rules).map((edit) => ({
+        edit,
+        list: want.name,
+        have: have.rules,
+      }));
+    });
+    for (const { edit, list, have } of edits.filter((e) => e.edit.op === 'insert')) {
+      // A rule of ours that stays but that no live list holds: someone took it out by hand.
+      const drift =
+        this.l.rules.has(edit.rule) &&
+        !this.redo.get('rules')!.has(edit.rule) &&
+        !this.referencedLive.has(`rules/${edit.rule}`);
+      this.emit({
+        ...this.ruleEdit(list, edit.rule, edit.position),
+        action: 'insert-rule',
+        reason: `${this.ruleOrigin(list, edit.rule)}: rule ${have.includes(edit.rule) ? 'moved' : 'inserted'} at position ${edit.position}`,
+        ...(drift ? { drift: true } : {}),
+        call: insertRuleCall(list, edit.rule, edit.position),
+        undo: [removeRuleCall(list, edit.position)],
+      });
+    }
+    for (const { edit, list } of edits) {
+      if (edit.op !== 'remove') continue;
+      // A name that is no rule of ours, here or wanted: someone put it in by hand.
+      const drift = !this.l.rules.has(edit.rule) && !this.d.rules.has(edit.rule);
+      this.emit({
+        ...this.ruleEdit(list, edit.rule, edit.position),
+        action: 'remove-rule',
+        reason: `${this.ruleOrigin(list, edit.rule)}: ${edit.moved ? 'rule moved: removed from its old position' : 'rule removed from position'} ${edit.position}${drift ? ' (no such rule of ours)' : ''}`,
+        ...(drift ? { drift: true } : {}),
+        // by name while that is unambiguous, so the call cannot hit a neighbour
+        call: removeRuleCall(list, edit.unique && removableByName(edit.rule) ? edit.rule : edit.position),
+        undo: [insertRuleCall(list, edit.rule, edit.position)],
+      });
     }
   }
 
+  private ruleEdit(rulelist: string, rule: string, position: number) {
+    const o = this.d.rules.get(rule) ?? this.l.rules.get(rule);
+    return {
+      kind: 'rules' as const,
+      name: rule,
+      rulelist,
+      position,
+      sessionsCut: 0,
+      ...(o ? { object: o } : {}),
+    };
+  }
+
+  private ruleOrigin(rulelist: string, rule: string): string {
+    return this.desired.origins[rule]?.object ?? this.origin('rulelists', rulelist);
+  }
+
   private createListeners(): void {
-    const gone = [...this.gone.get('listeners')!].sort(byName).map((n) => this.l.listeners.get(n) as L7Listener);
-    for (const l of this.sortedDesired<L7Listener>('listeners')) {
-      const redo = this.redo.get('listeners')!.get(l.name);
-      if (!redo && !this.fresh.get('listeners')!.has(l.name)) continue;
+    const gone = [...this.gone.get('listeners')!]
+      .sort(byName)
+      .map((n) => this.l.listeners.get(n) as L7Listener);
+    // Re-created ones first: a drifted listener may hold the port a new one needs.
+    const redos = this.redo.get('listeners')!;
+    const todo = this.sortedDesired<L7Listener>('listeners')
+      .filter((l) => redos.has(l.name) || this.fresh.get('listeners')!.has(l.name))
+      .sort((a, b) => Number(!redos.has(a.name)) - Number(!redos.has(b.name)));
+    for (const l of todo) {
+      const redo = redos.get(l.name);
       // An old listener on the same port goes first: two UDP listeners on one port both bind, and a
       // TCP listener on a busy port answers 200 and never listens (facts §3.4).
       const key = bindingKey(l.spec);
@@ -540,7 +606,10 @@ class ProxyPlanner {
     // Referrers first: the reverse of a dependency order (rulelists before their rules, a rule
     // before the rulelist it applies).
     const items: [GraphKind, Named][] = [
-      ...[...this.gone.get('rules')!].sort(byName).reverse().map((n) => ['rules', this.l.rules.get(n)!] as [GraphKind, Named]),
+      ...[...this.gone.get('rules')!]
+        .sort(byName)
+        .reverse()
+        .map((n) => ['rules', this.l.rules.get(n)!] as [GraphKind, Named]),
       ...[...this.gone.get('rulelists')!]
         .sort(byName)
         .reverse()
@@ -566,7 +635,9 @@ class ProxyPlanner {
         reason: this.why(
           'endpoints',
           e.name,
-          drift ? `endpoint ${e.spec.address} not made from this configuration` : `endpoint ${e.spec.address} removed`,
+          drift
+            ? `endpoint ${e.spec.address} not made from this configuration`
+            : `endpoint ${e.spec.address} removed`,
         ),
         sessionsCut: 0,
         ...(drift ? { drift: true } : {}),
@@ -609,7 +680,8 @@ export function makePlan(
   for (const g of desired) {
     const l = byProxy.get(g.proxy);
     if (l) proxies.push(planProxy(g, l));
-    else if (!skipped.has(g.proxy)) throw new Error(`makePlan: proxy "${g.proxy}" was neither observed nor reported unreachable`);
+    else if (!skipped.has(g.proxy))
+      throw new Error(`makePlan: proxy "${g.proxy}" was neither observed nor reported unreachable`);
   }
   return {
     format_version: PLAN_FORMAT_VERSION,

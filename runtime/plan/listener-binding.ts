@@ -25,12 +25,14 @@ export function bindingKey(spec: Spec): string | undefined {
   }
 }
 
-const isSingletonUdp = (spec: Spec, options: unknown): boolean => {
-  if (spec?.protocol === 'JSONSocket') return isSingletonUdp(spec.transport as Spec, undefined);
+/** The proxy's own rule (listener.js): `spec.options.mode` when given, else `connect` address and port. */
+const isSingletonUdp = (spec: Spec): boolean => {
+  if (spec?.protocol === 'JSONSocket') return isSingletonUdp(spec.transport as Spec);
   if (spec?.protocol !== 'UDP') return false;
+  const mode = (spec.options as { mode?: unknown } | undefined)?.mode;
+  if (mode) return mode === 'singleton';
   const connect = spec.connect as { address?: unknown; port?: unknown } | undefined;
-  const mode = (options as { mode?: unknown } | undefined)?.mode ?? (spec.options as { mode?: unknown } | undefined)?.mode;
-  return mode === 'singleton' || (connect?.address !== undefined && connect.port !== undefined);
+  return Boolean(connect?.address && connect.port);
 };
 
 /**
@@ -38,5 +40,5 @@ const isSingletonUdp = (spec: Spec, options: unknown): boolean => {
  * ends it (facts §4.1). Every other listener's sessions survive a non-recursive delete.
  */
 export function isSingleton(l: L7Listener): boolean {
-  return isSingletonUdp(l.spec, l.options);
+  return isSingletonUdp(l.spec);
 }

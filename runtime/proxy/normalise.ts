@@ -24,6 +24,13 @@ export function isLockObject(name: string): boolean {
   return name === LOCK_NAME || name.startsWith(`${LOCK_NAME}.`);
 }
 
+/** The applied-revision marker (runtime/watch/revision-marker.ts): like the lock, never reconciled. */
+export const REVISION_MARKER = 'l7c.revision';
+
+export function isRevisionMarker(name: string): boolean {
+  return name === REVISION_MARKER;
+}
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -227,7 +234,7 @@ export function normaliseLive(raw: RawLive): Normalised {
   const split = <T extends { readonly name: string }>(kind: ObjectRef['kind'], list: readonly T[]): T[] => {
     const mine: T[] = [];
     for (const o of list) {
-      if (isLockObject(o.name)) continue;
+      if (isLockObject(o.name) || isRevisionMarker(o.name)) continue;
       if (isOurs(o.name)) mine.push(o);
       else theirs.push({ kind, name: o.name });
     }

@@ -8,10 +8,11 @@ import type { Call, Plan, PlannedCall, ProxyPlan } from './types.ts';
 import { mapBounded } from './pool.ts';
 import { observe } from '../proxy/observe.ts';
 import { acquireLock } from '../proxy/lock.ts';
-import type { ProxyClient } from '../proxy/client.ts';
+import { isProxyError, type ProxyClient } from '../proxy/client.ts';
 import { planProxy } from '../plan/diff.ts';
 
-export type ApplyStatus = 'applied' | 'unchanged' | 'rolled-back' | 'failed' | 'stale' | 'locked' | 'unreachable';
+export type ApplyStatus =
+  'applied' | 'unchanged' | 'rolled-back' | 'failed' | 'stale' | 'locked' | 'unreachable';
 
 export interface ProxyApplyResult {
   readonly proxy: string;
@@ -25,7 +26,13 @@ export interface ProxyApplyResult {
 }
 
 export type ApplyEvent =
-  | { readonly type: 'call'; readonly proxy: string; readonly index: number; readonly total: number; readonly call: PlannedCall }
+  | {
+      readonly type: 'call';
+      readonly proxy: string;
+      readonly index: number;
+      readonly total: number;
+      readonly call: PlannedCall;
+    }
   | { readonly type: 'undo'; readonly proxy: string; readonly call: Call }
   | { readonly type: 'done'; readonly result: ProxyApplyResult };
 
@@ -53,7 +60,10 @@ async function applyProxy(pp: ProxyPlan, opts: ApplyOptions): Promise<ProxyApply
   const desired = opts.desired.find((g) => g.proxy === pp.proxy);
   let lock;
   try {
-    lock = await acquireLock(client, { holder: opts.holder ?? `l7mp-compile:${process.pid}`, ttlMs: opts.lockTtlMs ?? 120_000 });
+    lock = await acquireLock(client, {
+      holder: opts.holder ?? `l7mp-compile:${process.pid}`,
+      ttlMs: opts.lockTtlMs ?? 120_000,
+    });
   } catch (e) {
     return { ...base, status: 'unreachable', error: message(e) };
   }
@@ -77,7 +87,8 @@ async function applyProxy(pp: ProxyPlan, opts: ApplyOptions): Promise<ProxyApply
         // Undo in reverse order; keep going past a failing undo so as much as possible is restored.
         let undone = 0;
         const undoErrors: string[] = [];
-        for (const calls of journal.reverse()) {
+        // A transport failure means the proxy is gone: the remaining undos cannot work either.
+        undo: for (const calls of journal.reverse()) {
           for (const u of calls) {
             opts.onEvent?.({ type: 'undo', proxy: pp.proxy, call: u });
             try {
@@ -85,10 +96,16 @@ async function applyProxy(pp: ProxyPlan, opts: ApplyOptions): Promise<ProxyApply
               undone++;
             } catch (ue) {
               undoErrors.push(`${u.method} ${u.path}: ${message(ue)}`);
+              if (isProxyError(ue, 'transport') || isProxyError(ue, 'timeout')) {
+                undoErrors.push('the proxy stopped answering; rollback abandoned');
+                break undo;
+              }
             }
           }
         }
-        const after = await observe(client, { proxy: pp.proxy, adminUrl: pp.adminUrl }).catch(() => undefined);
+        const after = await observe(client, { proxy: pp.proxy, adminUrl: pp.adminUrl }).catch(
+          () => undefined,
+        );
         const restored = after?.fingerprint === before.fingerprint;
         return {
           ...base,
@@ -124,6 +141,13 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ProxyAp
   });
   return [
     ...results,
-    ...plan.unreachable.map((u) => ({ proxy: u.proxy, status: 'unreachable' as const, callsMade: 0, undone: 0, verified: false, error: u.error })),
+    ...plan.unreachable.map((u) => ({
+      proxy: u.proxy,
+      status: 'unreachable' as const,
+      callsMade: 0,
+      undone: 0,
+      verified: false,
+      error: u.error,
+    })),
   ];
 }

@@ -25,10 +25,17 @@ export async function readPlanFile(path: string): Promise<PlanFile> {
   } catch (e) {
     throw new PlanFileError(`${path} is not a saved plan: ${(e as Error).message}`);
   }
-  if (doc?.kind !== 'l7mp-compile-plan' || !doc.plan || !Array.isArray(doc.desired) || !Array.isArray(doc.proxies))
+  if (
+    doc?.kind !== 'l7mp-compile-plan' ||
+    !doc.plan ||
+    !Array.isArray(doc.desired) ||
+    !Array.isArray(doc.proxies)
+  )
     throw new PlanFileError(`${path} is not a saved plan (write one with \`l7mp-compile plan --out FILE\`)`);
   if (doc.plan.format_version !== PLAN_FORMAT_VERSION)
-    throw new PlanFileError(`${path} has plan format ${doc.plan.format_version}; this l7mp-compile reads ${PLAN_FORMAT_VERSION}`);
+    throw new PlanFileError(
+      `${path} has plan format ${doc.plan.format_version}; this l7mp-compile reads ${PLAN_FORMAT_VERSION}`,
+    );
   return { plan: doc.plan, desired: doc.desired, proxies: doc.proxies };
 }
 

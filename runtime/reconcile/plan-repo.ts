@@ -14,7 +14,10 @@ export interface Reconcilable {
   readonly clientFor: (proxy: string) => ProxyClient;
 }
 
-export function clientsFor(proxies: readonly Proxy[], opts: { timeoutMs?: number } = {}): (proxy: string) => ProxyClient {
+export function clientsFor(
+  proxies: readonly Proxy[],
+  opts: { timeoutMs?: number } = {},
+): (proxy: string) => ProxyClient {
   const clients = new Map<string, ProxyClient>();
   return (name) => {
     let c = clients.get(name);
@@ -41,13 +44,23 @@ export async function planRepo(
   const clientFor = clientsFor(res.model.proxies, opts);
   const observed = await mapBounded(graphs, opts.concurrency ?? 8, async (g) => {
     try {
-      return { ok: true as const, live: await observe(clientFor(g.proxy), { proxy: g.proxy, adminUrl: g.admin.url }) };
+      return {
+        ok: true as const,
+        live: await observe(clientFor(g.proxy), { proxy: g.proxy, adminUrl: g.admin.url }),
+      };
     } catch (e) {
-      return { ok: false as const, proxy: g.proxy, adminUrl: g.admin.url, error: e instanceof Error ? e.message : String(e) };
+      return {
+        ok: false as const,
+        proxy: g.proxy,
+        adminUrl: g.admin.url,
+        error: e instanceof Error ? e.message : String(e),
+      };
     }
   });
   const live = observed.flatMap((o) => (o.ok ? [o.live] : []));
-  const unreachable = observed.flatMap((o) => (o.ok ? [] : [{ proxy: o.proxy, adminUrl: o.adminUrl, error: o.error }]));
+  const unreachable = observed.flatMap((o) =>
+    o.ok ? [] : [{ proxy: o.proxy, adminUrl: o.adminUrl, error: o.error }],
+  );
   const reachable = graphs.filter((g) => live.some((l) => l.proxy === g.proxy));
   return { plan: makePlan(reachable, live, unreachable), live, clientFor };
 }

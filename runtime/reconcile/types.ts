@@ -1,6 +1,14 @@
 // The reconciler's values (DESIGN §4): what a proxy has (LiveState), what to do about it (Plan).
 // A plan is a value: the diff produces it, renderers print it, apply executes exactly it.
-import type { GraphKind, L7Cluster, L7Endpoint, L7Listener, L7Route, L7Rule, L7RuleList } from '../../compiler/model/graph.ts';
+import type {
+  GraphKind,
+  L7Cluster,
+  L7Endpoint,
+  L7Listener,
+  L7Route,
+  L7Rule,
+  L7RuleList,
+} from '../../compiler/model/graph.ts';
 
 /** Our objects on a proxy, normalised to the compiler's graph shapes (so live and desired compare). */
 export interface LiveObjects {
@@ -110,5 +118,9 @@ export interface Plan {
   readonly revision?: string;
   readonly proxies: readonly ProxyPlan[];
   /** proxies that could not be observed: their part is skipped */
-  readonly unreachable: readonly { readonly proxy: string; readonly adminUrl: string; readonly error: string }[];
+  readonly unreachable: readonly {
+    readonly proxy: string;
+    readonly adminUrl: string;
+    readonly error: string;
+  }[];
 }

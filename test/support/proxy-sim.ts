@@ -17,7 +17,14 @@
 //   - `violations`: after every call, a listener, rulelist, rule or route of ours that references a
 //     missing object (make-before-break), a listener created on a port another listener holds, a
 //     singleton listener created dead.
-import type { L7Cluster, L7Endpoint, L7Listener, L7Route, L7Rule, L7RuleList } from '../../compiler/model/graph.ts';
+import type {
+  L7Cluster,
+  L7Endpoint,
+  L7Listener,
+  L7Route,
+  L7Rule,
+  L7RuleList,
+} from '../../compiler/model/graph.ts';
 import type { Call, LiveObjects, LiveSession, LiveState } from '../../runtime/reconcile/types.ts';
 
 export class SimError extends Error {}
@@ -46,13 +53,12 @@ function bindKey(spec: Record<string, any>): string | undefined {
   }
 }
 
+/** listener.js: `spec.options.mode` decides when given, else a `connect` address and port. */
 function singleton(l: L7Listener): boolean {
   const s: Record<string, any> = l.spec.protocol === 'JSONSocket' ? (l.spec.transport as any) : l.spec;
-  return (
-    s?.protocol === 'UDP' &&
-    ((s.connect?.address !== undefined && s.connect?.port !== undefined) ||
-      (l.options as any)?.mode === 'singleton')
-  );
+  if (s?.protocol !== 'UDP') return false;
+  if (s.options?.mode) return s.options.mode === 'singleton';
+  return Boolean(s.connect?.address && s.connect?.port);
 }
 
 export class ProxySim {
@@ -85,7 +91,8 @@ export class ProxySim {
   apply(call: Call): void {
     this.step++;
     const [path, query] = call.path.split('?');
-    if (query !== undefined) throw new SimError(`${call.path}: query strings (recursive deletes) are never planned`);
+    if (query !== undefined)
+      throw new SimError(`${call.path}: query strings (recursive deletes) are never planned`);
     const seg = path!.split('/').slice(1);
     if (seg[0] !== 'api' || seg[1] !== 'v1') throw new SimError(`${call.path}: 404 Unknown API operation`);
     const [kind, a, sub, b, ...rest] = seg.slice(2).map(decodeURIComponent);
@@ -105,22 +112,31 @@ export class ProxySim {
   }
 
   private create(kind: Kind, body: Record<string, any> | undefined): void {
-    const wrapper = { listeners: 'listener', rulelists: 'rulelist', rules: 'rule', routes: 'route', clusters: 'cluster' }[
-      kind
-    ];
+    const wrapper = {
+      listeners: 'listener',
+      rulelists: 'rulelist',
+      rules: 'rule',
+      routes: 'route',
+      clusters: 'cluster',
+    }[kind];
     if (!wrapper) throw new SimError(`POST /api/v1/${kind}: 404`);
     const o = body?.[wrapper];
-    if (typeof o !== 'object' || o === null) throw new SimError(`POST ${kind}: body must be {"${wrapper}": {...}}`);
+    if (typeof o !== 'object' || o === null)
+      throw new SimError(`POST ${kind}: body must be {"${wrapper}": {...}}`);
     if (typeof o.name !== 'string' || !/^\S+$/.test(o.name)) throw new SimError(`POST ${kind}: bad name`);
     if (this.map(kind).has(o.name)) throw new SimError(`Cannot add ${wrapper}: "${o.name}" already defined`);
     switch (kind) {
       case 'clusters':
-        if ('endpoints' in o) throw new SimError('inline endpoints in POST /clusters (facts C1: the proxy may crash)');
+        if ('endpoints' in o)
+          throw new SimError('inline endpoints in POST /clusters (facts C1: the proxy may crash)');
         if (!o.spec) throw new SimError('cluster without spec');
         break;
       case 'rules':
         if (!o.action) throw new SimError('rule without action');
-        if ('match' in o && (o.match === '*' || (o.match?.match === '*' && Object.keys(o.match).length === 1)))
+        if (
+          'match' in o &&
+          (o.match === '*' || (o.match?.match === '*' && Object.keys(o.match).length === 1))
+        )
           throw new SimError('the dumped wildcard match never matches (facts Q1)');
         break;
       case 'rulelists':
@@ -140,11 +156,15 @@ export class ProxySim {
       const key = bindKey(obj.spec);
       for (const other of this.listeners.values())
         if (key !== undefined && bindKey(other.spec) === key)
-          this.violations.push(`step ${this.step}: listener ${obj.name} created while ${other.name} holds ${key}`);
+          this.violations.push(
+            `step ${this.step}: listener ${obj.name} created while ${other.name} holds ${key}`,
+          );
       if (singleton(obj)) {
         const missing = this.downstreamGaps(obj.rules);
         if (missing.length)
-          this.violations.push(`step ${this.step}: UDP singleton ${obj.name} created dead: missing ${missing.join(', ')}`);
+          this.violations.push(
+            `step ${this.step}: UDP singleton ${obj.name} created dead: missing ${missing.join(', ')}`,
+          );
       }
     }
     this.map(kind).set(obj.name, obj);
@@ -155,7 +175,8 @@ export class ProxySim {
     const o = m.get(name);
     if (!o) throw new SimError(`DELETE ${kind}/${name}: Not Found`);
     m.delete(name);
-    if (kind === 'clusters') for (const [n, e] of this.endpoints) if (e.cluster === name) this.endpoints.delete(n);
+    if (kind === 'clusters')
+      for (const [n, e] of this.endpoints) if (e.cluster === name) this.endpoints.delete(n);
     if (kind === 'listeners' && singleton(o as L7Listener)) {
       const before = this.sessions.length;
       this.sessions = this.sessions.filter((s) => s.listener !== name);
@@ -168,7 +189,8 @@ export class ProxySim {
     if (!this.clusters.has(cluster)) throw new SimError(`POST endpoint: no such cluster ${cluster}`);
     if (typeof e?.name !== 'string') throw new SimError('endpoint without name (the proxy would invent one)');
     if (typeof e.spec?.address !== 'string') throw new SimError('endpoint without address');
-    if (this.endpoints.has(e.name)) throw new SimError(`Cannot add endpoint: Endpoint "${e.name}" already defined`);
+    if (this.endpoints.has(e.name))
+      throw new SimError(`Cannot add endpoint: Endpoint "${e.name}" already defined`);
     this.endpoints.set(e.name, { ...clone(e), cluster });
   }
 
@@ -192,7 +214,8 @@ export class ProxySim {
     const n = parseInt(at, 10);
     if (!isNaN(n)) {
       if (String(n) !== at) throw new SimError(`rule name "${at}" would be read as position ${n} (facts L6)`);
-      if (n < 0 || n >= list.rules.length) throw new SimError(`no rule at position ${n} (pos == length is a silent no-op)`);
+      if (n < 0 || n >= list.rules.length)
+        throw new SimError(`no rule at position ${n} (pos == length is a silent no-op)`);
       list.rules.splice(n, 1);
       return;
     }
@@ -227,7 +250,11 @@ export class ProxySim {
           if (!this.clusters.has(c)) gaps.push(`cluster ${c}`);
         const dest = this.clusters.get(route.destination);
         const hasEndpoints = [...this.endpoints.values()].some((e) => e.cluster === route.destination);
-        if (dest && ['UDP', 'TCP', 'WebSocket', 'JSONSocket', 'UnixDomainSocket'].includes(dest.spec.protocol) && !hasEndpoints)
+        if (
+          dest &&
+          ['UDP', 'TCP', 'WebSocket', 'JSONSocket', 'UnixDomainSocket'].includes(dest.spec.protocol) &&
+          !hasEndpoints
+        )
           gaps.push(`endpoints of ${route.destination}`);
       }
     };
