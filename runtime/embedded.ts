@@ -30,7 +30,10 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
-export async function startEmbedded(proxies: readonly Proxy[], opts: { logLevel?: string } = {}): Promise<Embedded> {
+export async function startEmbedded(
+  proxies: readonly Proxy[],
+  opts: { logLevel?: string } = {},
+): Promise<Embedded> {
   const dir = mkdtempSync(join(tmpdir(), 'l7mp-compile-up-'));
   const local = proxies.filter((p) => isLoopbackUrl(p.admin.url));
   const skipped = proxies.filter((p) => !isLoopbackUrl(p.admin.url)).map((p) => p.id.name);
@@ -42,9 +45,15 @@ export async function startEmbedded(proxies: readonly Proxy[], opts: { logLevel?
   try {
     await mapBounded(local, 4, async (p) => {
       const configPath = join(dir, `${p.id.name}.${p.id.namespace}.json`);
-      const config = { admin: { log_level: opts.logLevel ?? 'warn' }, listeners: [controllerListener(adminPort(p.admin.url))] };
+      const config = {
+        admin: { log_level: opts.logLevel ?? 'warn' },
+        listeners: [controllerListener(adminPort(p.admin.url))],
+      };
       writeFileSync(configPath, JSON.stringify(config));
-      started.push({ proxy: p.id.name, local: await startLocalProxy({ configPath, adminUrl: p.admin.url.replace(/\/+$/, '') }) });
+      started.push({
+        proxy: p.id.name,
+        local: await startLocalProxy({ configPath, adminUrl: p.admin.url.replace(/\/+$/, '') }),
+      });
     });
   } catch (e) {
     await stop();

@@ -31,7 +31,8 @@ async function confirm(io: Io): Promise<boolean> {
 export function progress(io: Io): ((e: ApplyEvent) => void) | undefined {
   if (!io.color) return undefined; // only on a terminal
   return (e) => {
-    if (e.type === 'call') io.err(`  ${e.proxy}: [${e.index + 1}/${e.total}] ${e.call.action} ${e.call.kind} ${e.call.name}\n`);
+    if (e.type === 'call')
+      io.err(`  ${e.proxy}: [${e.index + 1}/${e.total}] ${e.call.action} ${e.call.kind} ${e.call.name}\n`);
     if (e.type === 'undo') io.err(`  ${e.proxy}: undo ${e.call.method} ${e.call.path}\n`);
   };
 }
@@ -45,47 +46,66 @@ export function registerApply(program: Command, io: Io): void {
     .option('--max-disrupted-sessions <n>', 'refuse a plan that would end more live sessions')
     .option('-p, --proxy <name...>', 'only these proxies')
     .option('--concurrency <n>', 'proxies changed in parallel', '8')
-    .action(async (target: string, opts: { autoApprove: boolean; maxDisruptedSessions?: string; proxy?: string[]; concurrency: string }) => {
-      let plan: Plan;
-      let desired: readonly ProxyGraph[];
-      let clientFor: (p: string) => ProxyClient;
-      const saved = await isPlanFile(target);
-      if (saved) {
-        const f = await readPlanFile(target);
-        ({ plan, desired } = f);
-        clientFor = clientsFor(f.proxies);
-      } else {
-        const res = await compileRepo(target);
-        if (res.hasErrors) {
-          io.err(renderDiagnostics('text', res.diagnostics, { sources: (f) => res.sources.get(f), color: io.color }));
-          io.err('apply: the configuration has errors; nothing was changed\n');
+    .action(
+      async (
+        target: string,
+        opts: { autoApprove: boolean; maxDisruptedSessions?: string; proxy?: string[]; concurrency: string },
+      ) => {
+        let plan: Plan;
+        let desired: readonly ProxyGraph[];
+        let clientFor: (p: string) => ProxyClient;
+        const saved = await isPlanFile(target);
+        if (saved) {
+          const f = await readPlanFile(target);
+          ({ plan, desired } = f);
+          clientFor = clientsFor(f.proxies);
+        } else {
+          const res = await compileRepo(target);
+          if (res.hasErrors) {
+            io.err(
+              renderDiagnostics('text', res.diagnostics, {
+                sources: (f) => res.sources.get(f),
+                color: io.color,
+              }),
+            );
+            io.err('apply: the configuration has errors; nothing was changed\n');
+            return io.exit(1);
+          }
+          const r = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
+          ({ plan, clientFor } = r);
+          desired = res.graphs;
+          io.out(renderPlanText(plan, { color: io.color }));
+        }
+        const summary = summarize(plan);
+        const limit = parseLimit(opts.maxDisruptedSessions);
+        if (limit !== undefined && summary.sessionsCut > limit) {
+          io.err(
+            `apply: the plan would end ${summary.sessionsCut} live sessions, more than --max-disrupted-sessions ${limit}; nothing was changed\n`,
+          );
           return io.exit(1);
         }
-        const r = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
-        ({ plan, clientFor } = r);
-        desired = res.graphs;
-        io.out(renderPlanText(plan, { color: io.color }));
-      }
-      const summary = summarize(plan);
-      const limit = parseLimit(opts.maxDisruptedSessions);
-      if (limit !== undefined && summary.sessionsCut > limit) {
-        io.err(`apply: the plan would end ${summary.sessionsCut} live sessions, more than --max-disrupted-sessions ${limit}; nothing was changed\n`);
-        return io.exit(1);
-      }
-      const changes = plan.proxies.some((p) => p.calls.length > 0);
-      if (!saved && changes && !opts.autoApprove) {
-        if (!process.stdin.isTTY) {
-          io.err('apply: refusing to change live proxies without confirmation: run on a terminal or pass --auto-approve\n');
-          return io.exit(1);
+        const changes = plan.proxies.some((p) => p.calls.length > 0);
+        if (!saved && changes && !opts.autoApprove) {
+          if (!process.stdin.isTTY) {
+            io.err(
+              'apply: refusing to change live proxies without confirmation: run on a terminal or pass --auto-approve\n',
+            );
+            return io.exit(1);
+          }
+          if (!(await confirm(io))) {
+            io.err('apply: cancelled\n');
+            return io.exit(1);
+          }
         }
-        if (!(await confirm(io))) {
-          io.err('apply: cancelled\n');
-          return io.exit(1);
-        }
-      }
-      const onEvent = progress(io);
-      const results = await applyPlan(plan, { clientFor, desired, concurrency: Number(opts.concurrency) || 8, ...(onEvent ? { onEvent } : {}) });
-      io.out(renderApplyResults(results));
-      io.exit(applySucceeded(results) ? 0 : 1);
-    });
+        const onEvent = progress(io);
+        const results = await applyPlan(plan, {
+          clientFor,
+          desired,
+          concurrency: Number(opts.concurrency) || 8,
+          ...(onEvent ? { onEvent } : {}),
+        });
+        io.out(renderApplyResults(results));
+        io.exit(applySucceeded(results) ? 0 : 1);
+      },
+    );
 }
