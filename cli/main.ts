@@ -8,6 +8,8 @@ import { registerExplain } from './commands/explain.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerUp } from './commands/up.ts';
+import { registerWatch } from './commands/watch.ts';
+import { registerStatus } from './commands/status.ts';
 import type { Io } from './commands/common.ts';
 
 export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
@@ -32,6 +34,8 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
   registerPlan(program, sink);
   registerApply(program, sink);
   registerUp(program, sink);
+  registerWatch(program, sink);
+  registerStatus(program, sink);
   registerExplain(program, sink);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,6 +1,7 @@
 // `l7mp-compile apply [DIR | PLANFILE]`: executes a plan. From a directory it plans first and asks
 // for confirmation on a terminal (--auto-approve otherwise); a saved plan is applied exactly, after
-// checking that no proxy changed since it was made.
+// checking that no proxy changed since it was made. `--ref REV` applies a Git revision of DIR (a
+// rollback) through the same plan, and records the revision on the proxies that converged.
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { compileRepo } from '../../runtime/compile-repo.ts';
@@ -15,6 +16,10 @@ import { renderDiagnostics } from '../render/diagnostics.ts';
 import { renderPlanText } from '../render/plan-text.ts';
 import { applySucceeded, renderApplyResults } from '../render/apply-results.ts';
 import { parseLimit } from './plan.ts';
+import { readGitRef } from '../../runtime/sources/git-ref.ts';
+import { compileFiles } from '../../runtime/sources/compile-snapshot.ts';
+import type { Snapshot } from '../../runtime/sources/source.ts';
+import { recordApplied } from '../../runtime/watch/revision-marker.ts';
 import type { Io } from './common.ts';
 
 async function confirm(io: Io): Promise<boolean> {
@@ -46,21 +51,41 @@ export function registerApply(program: Command, io: Io): void {
     .option('--max-disrupted-sessions <n>', 'refuse a plan that would end more live sessions')
     .option('-p, --proxy <name...>', 'only these proxies')
     .option('--concurrency <n>', 'proxies changed in parallel', '8')
+    .option(
+      '--ref <rev>',
+      'apply this Git revision (commit, tag, branch, HEAD~1) of the repository at DIR: a rollback',
+    )
     .action(
       async (
         target: string,
-        opts: { autoApprove: boolean; maxDisruptedSessions?: string; proxy?: string[]; concurrency: string },
+        opts: {
+          autoApprove: boolean;
+          maxDisruptedSessions?: string;
+          proxy?: string[];
+          concurrency: string;
+          ref?: string;
+        },
       ) => {
         let plan: Plan;
         let desired: readonly ProxyGraph[];
         let clientFor: (p: string) => ProxyClient;
-        const saved = await isPlanFile(target);
+        let snap: Snapshot | undefined;
+        const saved = !opts.ref && (await isPlanFile(target));
+        if (opts.ref) {
+          try {
+            snap = await readGitRef(target, opts.ref);
+          } catch (e) {
+            io.err(`apply: ${e instanceof Error ? e.message : String(e)}\n`);
+            return io.exit(1);
+          }
+          io.out(`revision ${snap.revision} (${opts.ref})${snap.subject ? `: ${snap.subject}` : ''}\n`);
+        }
         if (saved) {
           const f = await readPlanFile(target);
           ({ plan, desired } = f);
           clientFor = clientsFor(f.proxies);
         } else {
-          const res = await compileRepo(target);
+          const res = snap ? await compileFiles(snap.files) : await compileRepo(target);
           if (res.hasErrors) {
             io.err(
               renderDiagnostics('text', res.diagnostics, {
@@ -73,6 +98,7 @@ export function registerApply(program: Command, io: Io): void {
           }
           const r = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
           ({ plan, clientFor } = r);
+          if (snap) plan = { ...plan, revision: snap.revision };
           desired = res.graphs;
           io.out(renderPlanText(plan, { color: io.color }));
         }
@@ -105,6 +131,17 @@ export function registerApply(program: Command, io: Io): void {
           ...(onEvent ? { onEvent } : {}),
         });
         io.out(renderApplyResults(results));
+        if (snap) {
+          const converged = results
+            .filter((r) => r.status === 'applied' || r.status === 'unchanged')
+            .map((r) => r.proxy);
+          for (const r of await recordApplied(clientFor, converged, snap.revision))
+            io.out(
+              r.error
+                ? `  ${r.proxy}: could not record revision ${snap.revision}: ${r.error}\n`
+                : `  ${r.proxy}: now at revision ${snap.revision}\n`,
+            );
+        }
         io.exit(applySucceeded(results) ? 0 : 1);
       },
     );
