@@ -10,6 +10,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerUp } from './commands/up.ts';
 import { registerWatch } from './commands/watch.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerOffload } from './commands/offload.ts';
 import type { Io } from './commands/common.ts';
 
 export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
   registerWatch(program, sink);
   registerStatus(program, sink);
   registerExplain(program, sink);
+  registerOffload(program, sink);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
