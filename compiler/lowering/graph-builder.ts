@@ -28,7 +28,9 @@ export class GraphBuilder {
     clusters: new Map(),
     endpoints: new Map(),
   };
-  private readonly origins: Record<string, Origin> = {};
+  // collected in a Map; build() makes the object once, keys added in name order (instead of an
+  // object grown key by key, then copied through Object.entries, sort and Object.fromEntries)
+  private readonly origins = new Map<string, Origin>();
 
   constructor(
     private readonly proxy: Proxy,
@@ -52,15 +54,21 @@ export class GraphBuilder {
       });
     } else if (!prev) {
       this.objects[kind].set(obj.name, obj);
-      this.origins[obj.name] ??= { object: `${owner.id.kind}/${displayId(owner.id)}` };
+      if (!this.origins.has(obj.name))
+        this.origins.set(obj.name, { object: `${owner.id.kind}/${displayId(owner.id)}` });
     }
     return obj.name;
   }
 
   build(): ProxyGraph {
-    const sorted = <T>(k: GraphKind) =>
-      [...this.objects[k].values()].sort((a, b) => (a.name < b.name ? -1 : 1)) as T[];
-    const origins = Object.fromEntries(Object.entries(this.origins).sort(([a], [b]) => (a < b ? -1 : 1)));
+    // names are unique, so sorting them with the default sort (UTF-16 code units, like `<`, but no
+    // comparator calls back into JS) gives the same order
+    const sorted = <T>(k: GraphKind) => {
+      const objects = this.objects[k];
+      return [...objects.keys()].sort().map((name) => objects.get(name)!) as T[];
+    };
+    const origins: Record<string, Origin> = {};
+    for (const name of [...this.origins.keys()].sort()) origins[name] = this.origins.get(name)!;
     return {
       proxy: this.proxy.id.name,
       namespace: this.proxy.id.namespace,

@@ -7,12 +7,7 @@ import { TargetResolver } from './targets.ts';
 
 /** VirtualServices that become a listener: they have a listener and rules (the others are stubs). */
 export function listenerServices(r: Resolved): VirtualService[] {
-  return r.model.virtualServices.filter(
-    (vs) =>
-      vs.listener &&
-      r.rulesOf(vs).length > 0 &&
-      r.virtualService({ ...vs.id, text: vs.id.name, at: [] }) === vs,
-  );
+  return r.virtualServices.filter((vs) => vs.listener && r.rulesOf(vs).length > 0);
 }
 
 /** proxy → items whose selector picks it, computed once (selectors are evaluated once each). */

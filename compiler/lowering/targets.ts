@@ -9,6 +9,7 @@ import {
   type LoadBalancer,
   type ObjectId,
   type Service,
+  type Target,
   type TargetRef,
   type VirtualService,
 } from '../model/types.ts';
@@ -97,20 +98,21 @@ export class TargetResolver {
   }
 
   private expand(eps: readonly Endpoint[]): ClusterDef['endpoints'] {
-    return eps.flatMap((e) =>
-      e.kind === 'static'
-        ? [
-            {
-              address: e.address,
-              ...(e.port !== undefined ? { port: e.port } : {}),
-              ...(e.weight !== undefined ? { weight: e.weight } : {}),
-            },
-          ]
-        : [
-            ...this.r.selectedProxies(e.selector).map((p) => ({ address: p.address })),
-            ...this.r.selectedServices(e.selector).flatMap((s) => s.endpoints),
-          ],
-    );
+    // a plain loop: flatMap with a one-element array per static endpoint was a hot allocation
+    const out: { address: string; port?: number; weight?: number }[] = [];
+    for (const e of eps) {
+      if (e.kind === 'static') {
+        out.push({
+          address: e.address,
+          ...(e.port !== undefined ? { port: e.port } : {}),
+          ...(e.weight !== undefined ? { weight: e.weight } : {}),
+        });
+        continue;
+      }
+      for (const p of this.r.selectedProxies(e.selector)) out.push({ address: p.address });
+      for (const s of this.r.selectedServices(e.selector)) for (const x of s.endpoints) out.push(x);
+    }
+    return out;
   }
 
   private fromInline(t: InlineTarget, owner: Owner, origin: string, named: boolean): ClusterDef {
@@ -202,7 +204,8 @@ export class TargetResolver {
     };
   }
 
-  private readonly cache = new WeakMap<TargetRef, ClusterDef | undefined>();
+  // a Map, not a WeakMap (whose inserts cost more): the refs live as long as the compile anyway
+  private readonly cache = new Map<TargetRef, ClusterDef | undefined>();
 
   /**
    * undefined when the reference is dangling (already reported by resolve) or cannot be a cluster.
@@ -210,10 +213,29 @@ export class TargetResolver {
    * shared by every proxy the ref is lowered on.
    */
   cluster(t: TargetRef, owner: Owner): ClusterDef | undefined {
-    if (this.cache.has(t)) return this.cache.get(t);
-    const def = this.compute(t, owner);
-    this.cache.set(t, def);
+    let def = this.cache.get(t);
+    if (def === undefined && !this.cache.has(t)) this.cache.set(t, (def = this.compute(t, owner)));
     return def;
+  }
+
+  /**
+   * A Target's definition does not depend on who refers to it (its diagnostics point at the Target
+   * itself): made once per Target, so every route to it and its own deployment share one
+   * definition, and lowering hashes its cluster name once.
+   */
+  private readonly byTarget = new Map<Target, ClusterDef | undefined>();
+
+  /** The cluster definition of a Target object (undefined when it has none to offer). */
+  ofTarget(tg: Target): ClusterDef | undefined {
+    let def = this.byTarget.get(tg);
+    if (def === undefined && !this.byTarget.has(tg)) this.byTarget.set(tg, (def = this.fromTarget(tg)));
+    return def;
+  }
+
+  private fromTarget(tg: Target): ClusterDef | undefined {
+    if (tg.cluster) return this.fromInline(tg.cluster, tg, tg.id.name, true);
+    const vs = tg.linkedVirtualService && this.r.virtualService(tg.linkedVirtualService);
+    return vs ? this.fromVirtualService(vs, tg, ['spec', 'linkedVirtualService'], tg.id.name) : undefined;
   }
 
   private compute(t: TargetRef, owner: Owner): ClusterDef | undefined {
@@ -221,12 +243,8 @@ export class TargetResolver {
     const src = this.r.target(t.ref);
     if (!src) return undefined;
     switch (src.kind) {
-      case 'target': {
-        const tg = src.target;
-        if (tg.cluster) return this.fromInline(tg.cluster, tg, tg.id.name, true);
-        const vs = tg.linkedVirtualService && this.r.virtualService(tg.linkedVirtualService);
-        return vs ? this.fromVirtualService(vs, tg, ['spec', 'linkedVirtualService'], tg.id.name) : undefined;
-      }
+      case 'target':
+        return this.ofTarget(src.target);
       case 'vs':
         return this.fromVirtualService(src.vs, owner, t.ref.at, src.vs.id.name);
       case 'service':

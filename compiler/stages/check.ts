@@ -10,7 +10,7 @@ import {
   type VirtualService,
 } from '../model/types.ts';
 import { pointerProblem, predicateProblems } from '../lowering/predicates.ts';
-import { BYTESTREAM, DATAGRAM, VIRTUAL_CLUSTERS, type Owner } from '../lowering/targets.ts';
+import { BYTESTREAM, DATAGRAM, VIRTUAL_CLUSTERS, type ClusterDef, type Owner } from '../lowering/targets.ts';
 import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
 
@@ -55,12 +55,22 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
       ...(hint ? { hint } : {}),
     });
 
-  const checkTarget = (t: TargetRef, owner: Owner, role: 'destination' | 'chain', listener?: FlatSpec) => {
-    const def = targets.cluster(t, owner);
-    if (!def) return;
-    const where = 'ref' in t ? t.ref.at : t.inline.at;
+  // Definitions are shared by every reference to a Target: what is about the definition alone
+  // (its endpoints, its protocol) is checked the first time it is seen, the rest per reference.
+  const seenDefs = new Set<ClusterDef>();
+  /** `label` names the target in messages, `where` is the reference (both: where `owner` wrote it) */
+  const checkCluster = (
+    def: ClusterDef,
+    owner: Owner,
+    where: readonly PathSegment[],
+    label: string,
+    role: 'destination' | 'chain',
+    listener?: FlatSpec,
+  ) => {
+    const first = !seenDefs.has(def);
+    seenDefs.add(def);
     const p = def.spec.protocol;
-    if (VIRTUAL_CLUSTERS.includes(p) && def.endpoints.length > 0)
+    if (first && VIRTUAL_CLUSTERS.includes(p) && def.endpoints.length > 0)
       at(
         def.owner,
         [...def.at, 'endpoints'],
@@ -69,13 +79,8 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
         'remove the endpoints',
       );
     if (!VIRTUAL_CLUSTERS.includes(p) && def.endpoints.length === 0)
-      at(
-        owner,
-        where,
-        'L7C5011',
-        `target ${'ref' in t ? `"${t.ref.text}"` : '(inline)'} has no endpoints: sessions routed to it will fail`,
-      );
-    if (p === 'Stdio')
+      at(owner, where, 'L7C5011', `target ${label} has no endpoints: sessions routed to it will fail`);
+    if (first && p === 'Stdio')
       at(
         def.owner,
         def.at,
@@ -90,7 +95,7 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
         `a ${listener.protocol} listener routed to a Prometheus cluster crashes l7mp 0.5.7 on the first connection`,
         'serve Prometheus behind an HTTP listener',
       );
-    if (def.loadbalancer?.policy === 'ConsistentHash') {
+    if (first && def.loadbalancer?.policy === 'ConsistentHash') {
       const seen = new Set<string>();
       for (const e of def.endpoints)
         if (seen.has(e.address))
@@ -115,6 +120,11 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
         `a ${listener.protocol} listener carries datagrams, but ${p} is a byte stream: message boundaries are lost`,
         'use a datagram protocol (UDP, WebSocket, JSONSocket) on this path, or accept the framing loss',
       );
+  };
+  const checkTarget = (t: TargetRef, owner: Owner, role: 'destination' | 'chain', listener?: FlatSpec) => {
+    const def = targets.cluster(t, owner);
+    if (def && 'ref' in t) checkCluster(def, owner, t.ref.at, `"${t.ref.text}"`, role, listener);
+    else if (def && 'inline' in t) checkCluster(def, owner, t.inline.at, '(inline)', role, listener);
   };
 
   const checkRule = (rule: RuleSpec, owner: Owner, listener?: FlatSpec) => {
@@ -142,13 +152,14 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
     if (rule.route && 'inline' in rule.route) {
       const rs = rule.route.inline;
       checkTarget(rs.destination, owner, 'destination', listener);
-      for (const t of [...rs.ingress, ...rs.egress]) checkTarget(t, owner, 'chain', listener);
+      for (const t of rs.ingress) checkTarget(t, owner, 'chain', listener);
+      for (const t of rs.egress) checkTarget(t, owner, 'chain', listener);
     } else if (rule.route) {
       const route = r.route(rule.route.ref);
       if (route) {
         checkTarget(route.route.destination, route, 'destination', listener);
-        for (const t of [...route.route.ingress, ...route.route.egress])
-          checkTarget(t, route, 'chain', listener);
+        for (const t of route.route.ingress) checkTarget(t, route, 'chain', listener);
+        for (const t of route.route.egress) checkTarget(t, route, 'chain', listener);
       }
     }
   };
@@ -196,8 +207,7 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
         );
       if (placed.rule.match === undefined) catchAll ??= placed.rule;
     }
-    for (const placed of vs.rules.map((rule) => ({ rule, owner: vs })))
-      checkRule(placed.rule, placed.owner, listener);
+    for (const rule of vs.rules) checkRule(rule, vs, listener);
   }
   for (const ro of r.model.rules) {
     const vs = r.virtualService(ro.virtualService);
@@ -206,7 +216,8 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
   for (const t of r.model.targets) {
     if (t.selector && r.selectedProxies(t.selector).length === 0)
       at(t, ['spec', 'selector'], 'L7C5004', `target "${displayId(t.id)}" selects no proxy`);
-    if (t.cluster) checkTarget({ inline: t.cluster }, t, 'chain');
+    // a Target's own cluster, through the definition its routes and deployment share
+    if (t.cluster) checkCluster(targets.ofTarget(t)!, t, t.cluster.at, '(inline)', 'chain');
   }
 
   // Per proxy: two listeners may not bind the same port (or socket file), nor the REST controller's.

@@ -2,14 +2,14 @@
 // Creates nothing inline; every object gets its name from lowering/naming.ts.
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import type { ProxyGraph, L7Rule } from '../model/graph.ts';
-import {
-  idKey,
-  type Proxy,
-  type RouteRef,
-  type RouteSpec,
-  type Target,
-  type TargetRef,
-  type VirtualService,
+import type {
+  Proxy,
+  RouteRef,
+  RouteSpec,
+  RuleSpec,
+  Target,
+  TargetRef,
+  VirtualService,
 } from '../model/types.ts';
 import { GraphBuilder } from '../lowering/graph-builder.ts';
 import { names } from '../lowering/naming.ts';
@@ -17,9 +17,35 @@ import { clusterPort, TargetResolver, type ClusterDef, type Owner } from '../low
 import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
 
+/** The cached value for `key`, made on first use. */
+function memo<K extends object, V>(cache: Map<K, V>, key: K, make: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = make()));
+  return v;
+}
+
+/**
+ * What lowering computes the same way on every proxy, computed once: a VirtualService, Target or
+ * Route usually lands on several proxies. Names hash content that does not depend on the proxy (a
+ * listener's spec; a route's cluster names, fixed per reference; a rule's match, rewrite, route
+ * name and applied rulelist name), so each is keyed by the source object that determines it.
+ * Plain Maps, not WeakMaps: they live only as long as one `lower` call, and WeakMap inserts
+ * cost more (measured: up to twice as much).
+ */
+interface Shared {
+  /** one TargetRef per Target, so its cluster definition is computed once for all proxies */
+  readonly selfRef: Map<Target, TargetRef>;
+  readonly clusterNames: Map<ClusterDef, string>;
+  readonly endpointNames: Map<ClusterDef, readonly string[]>;
+  readonly listenerNames: Map<VirtualService, string>;
+  readonly routeNames: Map<RouteSpec, string>;
+  readonly ruleNames: Map<RuleSpec, string>;
+}
+
 class ProxyLowering {
   private readonly g: GraphBuilder;
-  private readonly rulelists = new Map<string, string | null>();
+  /** rulelist name by VirtualService (always the indexed object), null when it lowered empty */
+  private readonly rulelists = new Map<VirtualService, string | null>();
 
   constructor(
     private readonly r: Resolved,
@@ -29,11 +55,8 @@ class ProxyLowering {
     private readonly here: {
       readonly services: readonly VirtualService[];
       readonly targets: readonly Target[];
-      /** one TargetRef per Target, so its cluster definition is computed once for all proxies */
-      readonly selfRef: (t: Target) => TargetRef;
-      /** a cluster definition's content-addressed name, hashed once for all proxies */
-      readonly clusterName: (def: ClusterDef) => string;
     },
+    private readonly shared: Shared,
   ) {
     this.g = new GraphBuilder(p, diags);
   }
@@ -43,11 +66,13 @@ class ProxyLowering {
       const rl = this.ruleList(vs);
       if (!rl) continue;
       const l = vs.listener!;
-      const content = { spec: l.spec, options: l.options };
+      const name = memo(this.shared.listenerNames, vs, () =>
+        names.listener(vs.id.namespace, vs.id.name, { spec: l.spec, options: l.options }),
+      );
       this.g.add(
         'listeners',
         {
-          name: names.listener(vs.id.namespace, vs.id.name, content),
+          name,
           spec: l.spec,
           rules: rl,
           ...(l.options ? { options: l.options } : {}),
@@ -56,16 +81,20 @@ class ProxyLowering {
       );
     }
     // Targets whose selector picks this proxy are deployed even when no route here uses them yet.
-    for (const t of this.here.targets) this.cluster(this.here.selfRef(t), t);
+    for (const t of this.here.targets) {
+      const ref = memo(this.shared.selfRef, t, () => ({
+        ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] },
+      }));
+      this.cluster(ref, t);
+    }
     return this.g.build();
   }
 
   /** The rulelist of a VirtualService on this proxy (memoised: `apply` may point at it again). */
   private ruleList(vs: VirtualService): string | undefined {
-    const key = idKey(vs.id);
-    if (this.rulelists.has(key)) return this.rulelists.get(key) ?? undefined;
+    if (this.rulelists.has(vs)) return this.rulelists.get(vs) ?? undefined;
     const name = names.rulelist(vs.id.namespace, vs.id.name);
-    this.rulelists.set(key, name); // set first: an `apply` cycle ends here
+    this.rulelists.set(vs, name); // set first: an `apply` cycle ends here
     const ruleNames: string[] = [];
     for (const placed of this.r.rulesOf(vs)) {
       const owner = placed.owner;
@@ -89,18 +118,21 @@ class ProxyLowering {
         ...(rule.rewrite.length ? { rewrite: rule.rewrite.map(({ path, value }) => ({ path, value })) } : {}),
         ...(apply ? { apply } : {}),
       };
-      const content = { match: rule.match, action };
-      const ownerName =
-        owner.id.kind === 'VirtualService' && rule.name ? `${owner.id.name}.${rule.name}` : owner.id.name;
-      let ruleName = names.rule(owner.id.namespace, ownerName, content);
-      for (let k = 2; ruleNames.includes(ruleName); k++)
-        ruleName = `${names.rule(owner.id.namespace, ownerName, content)}.${k}`;
+      // a RuleSpec is written in one place, so its owner and (when it is lowered at all) its
+      // route and apply names are the same on every proxy
+      const hashed = memo(this.shared.ruleNames, rule, () => {
+        const ownerName =
+          owner.id.kind === 'VirtualService' && rule.name ? `${owner.id.name}.${rule.name}` : owner.id.name;
+        return names.rule(owner.id.namespace, ownerName, { match: rule.match, action });
+      });
+      let ruleName = hashed;
+      for (let k = 2; ruleNames.includes(ruleName); k++) ruleName = `${hashed}.${k}`;
       ruleNames.push(
         this.g.add('rules', { name: ruleName, ...(rule.match ? { match: rule.match } : {}), action }, owner),
       );
     }
     if (ruleNames.length === 0) {
-      this.rulelists.set(key, null);
+      this.rulelists.set(vs, null);
       return undefined;
     }
     return this.g.add('rulelists', { name, rules: ruleNames }, vs);
@@ -117,8 +149,10 @@ class ProxyLowering {
     const ingress = spec.ingress.map((t) => this.cluster(t, owner));
     const egress = spec.egress.map((t) => this.cluster(t, owner));
     if (!destination || ingress.includes(undefined) || egress.includes(undefined)) return undefined;
-    const content = { destination, ingress, egress, retry: spec.retry };
-    const name = names.route(owner.id.namespace, owner.id.name, content);
+    // the owner of a RouteSpec is fixed (the Route, or the rule's owner), its clusters per reference
+    const name = memo(this.shared.routeNames, spec, () =>
+      names.route(owner.id.namespace, owner.id.name, { destination, ingress, egress, retry: spec.retry }),
+    );
     return this.g.add(
       'routes',
       {
@@ -138,7 +172,14 @@ class ProxyLowering {
   }
 
   private addCluster(def: ClusterDef): string {
-    const name = this.here.clusterName(def);
+    const name = memo(this.shared.clusterNames, def, () =>
+      names.cluster(def.namespace, def.origin, {
+        spec: def.spec,
+        loadbalancer: def.loadbalancer,
+        options: def.options,
+        ...(def.named ? {} : { endpoints: def.endpoints }),
+      }),
+    );
     if (this.g.has('clusters', name)) return name;
     this.g.add(
       'clusters',
@@ -150,9 +191,27 @@ class ProxyLowering {
       },
       def.owner,
     );
+    const epNames = memo(this.shared.endpointNames, def, () => this.endpointNames(def, name));
+    def.endpoints.forEach((e, i) =>
+      this.g.add(
+        'endpoints',
+        {
+          name: epNames[i]!,
+          cluster: name,
+          spec: { address: e.address },
+          ...(e.weight !== undefined ? { weight: e.weight } : {}),
+        },
+        def.owner,
+      ),
+    );
+    return name;
+  }
+
+  /** Endpoint names of a cluster (the same on every proxy), reporting ports l7mp would ignore. */
+  private endpointNames(def: ClusterDef, cluster: string): string[] {
     const port = clusterPort(def.spec);
     const used = new Set<string>();
-    def.endpoints.forEach((e) => {
+    return def.endpoints.map((e) => {
       if (e.port !== undefined && port !== undefined && e.port !== port) {
         this.diags.add({
           code: 'L7C5019',
@@ -163,54 +222,33 @@ class ProxyLowering {
           hint: 'split the endpoints into targets by port',
         });
       }
-      const base = names.endpoint(name, e.address, e.weight);
+      const base = names.endpoint(cluster, e.address, e.weight);
       let epName = base;
       for (let k = 2; used.has(epName); k++) epName = `${base}.${k}`;
       used.add(epName);
-      this.g.add(
-        'endpoints',
-        {
-          name: epName,
-          cluster: name,
-          spec: { address: e.address },
-          ...(e.weight !== undefined ? { weight: e.weight } : {}),
-        },
-        def.owner,
-      );
+      return epName;
     });
-    return name;
   }
 }
 
 export function lower(r: Resolved, placement: Placement, diags: Diagnostics): ProxyGraph[] {
   const { resolver: targets, listeners: services, deployedTargets: deployed } = placement;
-  const refs = new Map<Target, TargetRef>();
-  const selfRef = (t: Target) => {
-    let ref = refs.get(t);
-    if (!ref)
-      refs.set(t, (ref = { ref: { name: t.id.name, namespace: t.id.namespace, text: t.id.name, at: [] } }));
-    return ref;
-  };
-  const clusterNames = new WeakMap<ClusterDef, string>();
-  const clusterName = (def: ClusterDef) => {
-    let name = clusterNames.get(def);
-    if (name === undefined) {
-      const content = {
-        spec: def.spec,
-        loadbalancer: def.loadbalancer,
-        options: def.options,
-        ...(def.named ? {} : { endpoints: def.endpoints }),
-      };
-      clusterNames.set(def, (name = names.cluster(def.namespace, def.origin, content)));
-    }
-    return name;
+  const shared: Shared = {
+    selfRef: new Map(),
+    clusterNames: new Map(),
+    endpointNames: new Map(),
+    listenerNames: new Map(),
+    routeNames: new Map(),
+    ruleNames: new Map(),
   };
   return r.proxies.map((p) =>
-    new ProxyLowering(r, p, targets, diags, {
-      services: services.get(p)!,
-      targets: deployed.get(p)!,
-      selfRef,
-      clusterName,
-    }).run(),
+    new ProxyLowering(
+      r,
+      p,
+      targets,
+      diags,
+      { services: services.get(p)!, targets: deployed.get(p)! },
+      shared,
+    ).run(),
   );
 }

@@ -12,14 +12,30 @@ export const LISTENER_PROTOCOLS = ['UDP', 'TCP', 'HTTP', 'WebSocket', 'JSONSocke
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Document paths (`at`) are read only for diagnostics, yet every object carries several and they
+ * repeat from object to object (every VirtualService has spec.rules[0]). `sub` hands out one
+ * shared array per distinct path (never mutated: paths are readonly) instead of a fresh copy per
+ * object. The table hangs off the paths themselves, so it goes away with the model.
+ */
+const children = new WeakMap<P, Map<PathSegment, P>>();
+function sub(at: P, a: PathSegment, b?: PathSegment): P {
+  let kids = children.get(at);
+  if (!kids) children.set(at, (kids = new Map()));
+  let p = kids.get(a);
+  if (!p) kids.set(a, (p = [...at, a]));
+  return b === undefined ? p : sub(p, b);
+}
+
 /** `{protocol: X, ...}` or `{X: {...}}` → `{protocol: X, ...}`, transports included; keys sorted. */
 export function flatSpec(v: Obj): M.FlatSpec {
   return sortKeys(flatSpecAsWritten(v));
 }
 
+/** The flat form, still sharing what it can with `v` (flatSpec's sortKeys makes the copy). */
 function flatSpecAsWritten(v: Obj): M.FlatSpec {
   let out: Obj;
-  if (typeof v.protocol === 'string') out = { ...v };
+  if (typeof v.protocol === 'string') out = isObj(v.transport) ? { ...v } : v;
   else {
     const [protocol] = Object.keys(v);
     out = { protocol, ...(isObj(v[protocol!]) ? v[protocol!] : {}) };
@@ -51,9 +67,9 @@ function selector(v: unknown, at: P): M.Selector | undefined {
 function endpoints(v: unknown, at: P): M.Endpoint[] {
   if (!Array.isArray(v)) return [];
   return v.map((e: Obj, i): M.Endpoint => {
-    const p = [...at, i];
+    const p = sub(at, i);
     if (isObj(e.selector))
-      return { kind: 'selector', selector: selector(e.selector, [...p, 'selector'])!, at: p };
+      return { kind: 'selector', selector: selector(e.selector, sub(p, 'selector'))!, at: p };
     const s = isObj(e.spec) ? e.spec : e;
     return {
       kind: 'static',
@@ -75,7 +91,7 @@ function inlineTarget(v: Obj, at: P): M.InlineTarget {
   const lb = loadbalancer(v.loadbalancer);
   return {
     spec: flatSpec(v.spec),
-    endpoints: endpoints(v.endpoints, [...at, 'endpoints']),
+    endpoints: endpoints(v.endpoints, sub(at, 'endpoints')),
     ...(lb ? { loadbalancer: lb } : {}),
     ...(isObj(v.options) ? { options: sortKeys(v.options) } : {}),
     at,
@@ -88,9 +104,9 @@ function targetRef(v: unknown, ns: string, at: P): M.TargetRef {
 
 function routeSpec(v: Obj, ns: string, at: P): M.RouteSpec {
   const chain = (k: 'ingress' | 'egress') =>
-    Array.isArray(v[k]) ? v[k].map((x: unknown, i: number) => targetRef(x, ns, [...at, k, i])) : [];
+    Array.isArray(v[k]) ? v[k].map((x: unknown, i: number) => targetRef(x, ns, sub(at, k, i))) : [];
   return {
-    destination: targetRef(v.destination, ns, [...at, 'destination']),
+    destination: targetRef(v.destination, ns, sub(at, 'destination')),
     ingress: chain('ingress'),
     egress: chain('egress'),
     ...(isObj(v.retry) ? { retry: sortKeys(v.retry) as M.Retry } : {}),
@@ -102,9 +118,9 @@ function ruleSpec(v: Obj, ns: string, at: P): M.RuleSpec {
   const a: Obj = isObj(v.action) ? v.action : {};
   const route: M.RouteRef | undefined =
     typeof a.route === 'string'
-      ? { ref: parseRef(a.route, ns, [...at, 'action', 'route']) }
+      ? { ref: parseRef(a.route, ns, sub(at, 'action', 'route')) }
       : isObj(a.route)
-        ? { inline: routeSpec(a.route, ns, [...at, 'action', 'route']) }
+        ? { inline: routeSpec(a.route, ns, sub(at, 'action', 'route')) }
         : undefined;
   return {
     ...(typeof v.name === 'string' ? { name: v.name } : {}),
@@ -114,7 +130,7 @@ function ruleSpec(v: Obj, ns: string, at: P): M.RuleSpec {
       ? a.rewrite.map((r: Obj, i: number) => ({
           path: r.path,
           value: sortKeys(r.value),
-          at: [...at, 'action', 'rewrite', i],
+          at: sub(sub(at, 'action', 'rewrite'), i),
         }))
       : [],
     ...(typeof a.apply === 'string' ? { apply: a.apply } : {}),
@@ -123,7 +139,7 @@ function ruleSpec(v: Obj, ns: string, at: P): M.RuleSpec {
 }
 
 function rules(v: unknown, ns: string, at: P): M.RuleSpec[] {
-  return Array.isArray(v) ? v.map((r: Obj, i) => ruleSpec(r, ns, [...at, i])) : [];
+  return Array.isArray(v) ? v.map((r: Obj, i) => ruleSpec(r, ns, sub(at, i))) : [];
 }
 
 function isListenerSpec(v: Obj): boolean {
@@ -134,23 +150,24 @@ function isListenerSpec(v: Obj): boolean {
 
 /** Path of the protocol fields of a spec as written (flat: the spec itself; keyed: under its key). */
 function fieldsAt(v: Obj, at: P): P {
-  return typeof v.protocol === 'string' ? at : [...at, Object.keys(v)[0]!];
+  return typeof v.protocol === 'string' ? at : sub(at, Object.keys(v)[0]!);
 }
 
 function listenerPaths(v: Obj, at: P): { fieldsAt: P; transportFieldsAt?: P } {
   const f = fieldsAt(v, at);
   const fields: Obj = typeof v.protocol === 'string' ? v : (v[Object.keys(v)[0]!] ?? {});
   return isObj(fields.transport)
-    ? { fieldsAt: f, transportFieldsAt: fieldsAt(fields.transport, [...f, 'transport']) }
+    ? { fieldsAt: f, transportFieldsAt: fieldsAt(fields.transport, sub(f, 'transport')) }
     : { fieldsAt: f };
 }
 
-function virtualService(o: Obj, base: Base): M.VirtualService {
+/** `at` is the path of the object's `spec` */
+function virtualService(o: Obj, base: Base, at: P): M.VirtualService {
   const s: Obj = o.spec ?? {};
   const ns = base.id.namespace;
-  const sel = selector(s.selector, ['spec', 'selector']);
+  const sel = selector(s.selector, sub(at, 'selector'));
   let listener: M.VirtualService['listener'];
-  let ruleList: M.RuleSpec[] = rules(s.rules, ns, ['spec', 'rules']);
+  let ruleList: M.RuleSpec[] = rules(s.rules, ns, sub(at, 'rules'));
   if (isObj(s.listener)) {
     const l = s.listener;
     if (isObj(l.spec) && !isListenerSpec(l)) {
@@ -158,29 +175,30 @@ function virtualService(o: Obj, base: Base): M.VirtualService {
         ...(typeof l.name === 'string' ? { name: l.name } : {}),
         spec: flatSpec(l.spec),
         ...(isObj(l.options) ? { options: sortKeys(l.options) } : {}),
-        at: ['spec', 'listener', 'spec'],
-        ...listenerPaths(l.spec, ['spec', 'listener', 'spec']),
+        at: sub(at, 'listener', 'spec'),
+        ...listenerPaths(l.spec, sub(at, 'listener', 'spec')),
       };
-      if (Array.isArray(l.rules)) ruleList = rules(l.rules, ns, ['spec', 'listener', 'rules']);
+      if (Array.isArray(l.rules)) ruleList = rules(l.rules, ns, sub(at, 'listener', 'rules'));
     } else {
       const { rules: _r, ...rest } = l;
       listener = {
         spec: flatSpec(rest),
-        at: ['spec', 'listener'],
-        ...listenerPaths(rest, ['spec', 'listener']),
+        at: sub(at, 'listener'),
+        ...listenerPaths(rest, sub(at, 'listener')),
       };
     }
   }
   return { ...base, ...(sel ? { selector: sel } : {}), ...(listener ? { listener } : {}), rules: ruleList };
 }
 
-function target(o: Obj, base: Base): M.Target {
+/** `at` is the path of the object's `spec` */
+function target(o: Obj, base: Base, at: P): M.Target {
   const s: Obj = o.spec ?? {};
-  const sel = selector(s.selector, ['spec', 'selector']);
+  const sel = selector(s.selector, sub(at, 'selector'));
   const cluster = isObj(s.cluster)
-    ? inlineTarget(s.cluster, ['spec', 'cluster'])
+    ? inlineTarget(s.cluster, sub(at, 'cluster'))
     : isObj(s.spec)
-      ? inlineTarget(s, ['spec'])
+      ? inlineTarget(s, at)
       : undefined;
   return {
     ...base,
@@ -188,10 +206,11 @@ function target(o: Obj, base: Base): M.Target {
     ...(cluster ? { cluster } : {}),
     ...(typeof s.linkedVirtualService === 'string'
       ? {
-          linkedVirtualService: parseRef(s.linkedVirtualService, base.id.namespace, [
-            'spec',
-            'linkedVirtualService',
-          ]),
+          linkedVirtualService: parseRef(
+            s.linkedVirtualService,
+            base.id.namespace,
+            sub(at, 'linkedVirtualService'),
+          ),
         }
       : {}),
   };
@@ -218,6 +237,7 @@ interface Base {
 }
 
 export function normalise(objects: readonly RawObject[], _diags: Diagnostics): M.Model {
+  const at = sub([], 'spec'); // the root of this run's shared paths
   const model = { virtualServices: [], targets: [], routes: [], rules: [], proxies: [], services: [] } as {
     [K in keyof M.Model]: M.Model[K][number][];
   };
@@ -233,20 +253,20 @@ export function normalise(objects: readonly RawObject[], _diags: Diagnostics): M
     const s: Obj = o.spec ?? {};
     switch (o.kind) {
       case 'VirtualService':
-        model.virtualServices.push(virtualService(o, base));
+        model.virtualServices.push(virtualService(o, base, at));
         break;
       case 'Target':
-        model.targets.push(target(o, base));
+        model.targets.push(target(o, base, at));
         break;
       case 'Route':
-        model.routes.push({ ...base, route: routeSpec(s, ns, ['spec']) });
+        model.routes.push({ ...base, route: routeSpec(s, ns, at) });
         break;
       case 'Rule':
         model.rules.push({
           ...base,
-          virtualService: parseRef(s.virtualService, ns, ['spec', 'virtualService']),
+          virtualService: parseRef(s.virtualService, ns, sub(at, 'virtualService')),
           ...(typeof s.position === 'number' ? { position: s.position } : {}),
-          rule: ruleSpec(s.rule ?? {}, ns, ['spec', 'rule']),
+          rule: ruleSpec(s.rule ?? {}, ns, sub(at, 'rule')),
         });
         break;
       case 'Proxy':

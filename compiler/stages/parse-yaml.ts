@@ -10,24 +10,43 @@ import { parseYamlCarefully } from './parse-yaml-careful.ts';
 type Walk =
   { kind: 'ok' } | { kind: 'too-many'; path: PathSegment[] } | { kind: 'too-deep'; path: PathSegment[] };
 
-/** Counts nodes with aliases expanded (an alias bomb is a small DAG that expands exponentially). */
+/**
+ * Counts nodes with aliases expanded (an alias bomb is a small DAG that expands exponentially).
+ * Runs over every document, so it allocates nothing on the way down: one shared path stack, a
+ * boolean result, and the path is copied only when a limit is hit.
+ */
 function walk(value: unknown, limits: CompileLimits): Walk {
   let budget = limits.maxDocumentNodes;
   const path: PathSegment[] = [];
-  const visit = (v: unknown, depth: number): Walk => {
-    if (--budget < 0) return { kind: 'too-many', path: [...path] };
-    if (v === null || typeof v !== 'object') return { kind: 'ok' };
-    if (depth >= limits.maxDepth) return { kind: 'too-deep', path: [...path] };
-    const entries: [PathSegment, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
-    for (const [k, x] of entries) {
-      path.push(k);
-      const r = visit(x, depth + 1);
-      path.pop();
-      if (r.kind !== 'ok') return r;
+  let failed: Walk = { kind: 'ok' };
+  const visit = (v: unknown, depth: number): boolean => {
+    if (--budget < 0) {
+      failed = { kind: 'too-many', path: [...path] };
+      return false;
     }
-    return { kind: 'ok' };
+    if (v === null || typeof v !== 'object') return true;
+    if (depth >= limits.maxDepth) {
+      failed = { kind: 'too-deep', path: [...path] };
+      return false;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        if (!visit(v[i], depth + 1)) return false;
+        path.pop();
+      }
+    } else {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        path.push(k);
+        if (!visit(o[k], depth + 1)) return false;
+        path.pop();
+      }
+    }
+    return true;
   };
-  return visit(value, 0);
+  visit(value, 0);
+  return failed;
 }
 
 export function parseYaml(file: TextFile, limits: CompileLimits, diags: Diagnostics): RawObject[] {

@@ -39,6 +39,8 @@ export interface PlacedRule {
 export interface Resolved {
   readonly model: Model;
   readonly proxies: readonly Proxy[];
+  /** the first definition of each VirtualService name (duplicates are reported and left out) */
+  readonly virtualServices: readonly VirtualService[];
   target(ref: Ref): TargetSource | undefined;
   route(ref: Ref): Route | undefined;
   virtualService(ref: Ref): VirtualService | undefined;
@@ -63,11 +65,40 @@ const serviceSelectable = (s: Service): Selectable => ({
 
 type Located = { id: ObjectId; src: SourceRef };
 
-function index<T extends Located>(items: readonly T[], diags: Diagnostics): Map<string, T> {
-  const m = new Map<string, T>();
+/**
+ * One kind's objects by namespace, then name. Lookups use the strings as written (their hashes are
+ * cached), instead of building and hashing a `kind/namespace/name` key per lookup.
+ */
+class Index<T extends Located> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  /** in definition order */
+  readonly all: T[] = [];
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  /** names in one namespace, in definition order */
+  names(namespace: string): string[] {
+    return [...(this.byNamespace.get(namespace)?.keys() ?? [])];
+  }
+
+  /** adds `it` unless its name is taken; returns the object that already has it */
+  add(it: T): T | undefined {
+    let names = this.byNamespace.get(it.id.namespace);
+    if (!names) this.byNamespace.set(it.id.namespace, (names = new Map()));
+    const prev = names.get(it.id.name);
+    if (prev) return prev;
+    names.set(it.id.name, it);
+    this.all.push(it);
+    return undefined;
+  }
+}
+
+function index<T extends Located>(items: readonly T[], diags: Diagnostics): Index<T> {
+  const m = new Index<T>();
   for (const it of items) {
-    const k = idKey(it.id);
-    const prev = m.get(k);
+    const prev = m.add(it);
     if (prev) {
       diags.add({
         code: 'L7C4001',
@@ -77,7 +108,7 @@ function index<T extends Located>(items: readonly T[], diags: Diagnostics): Map<
         message: `${it.id.kind} "${displayId(it.id)}" is defined twice; the first is in ${prev.src.file}`,
         hint: 'rename one of them; names are unique per kind and namespace',
       });
-    } else m.set(k, it);
+    }
   }
   return m;
 }
@@ -89,12 +120,8 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
   index(model.rules, diags);
   const services = index(model.services, diags);
   const proxyIdx = index(model.proxies, diags);
-  const proxies = [...proxyIdx.values()].sort((a, b) => idKey(a.id).localeCompare(idKey(b.id)));
-  const serviceList = [...services.values()];
-  const key = (kind: ObjectId['kind'], r: Ref) => `${kind}/${r.namespace}/${r.name}`;
-  // Selectors are evaluated once each; equal selectors (same canonical form) share the result.
-  const proxyCache = new Map<string, Proxy[]>();
-  const serviceCache = new Map<string, Service[]>();
+  const proxies = [...proxyIdx.all].sort((a, b) => idKey(a.id).localeCompare(idKey(b.id)));
+  const serviceList = services.all;
   // Posting lists so a selector only tests the proxies that can match its first requirement.
   const postings = new Map<string, Proxy[]>();
   const post = (k: string, p: Proxy) => (postings.get(k) ?? (postings.set(k, []), postings.get(k)!)).push(p);
@@ -108,47 +135,58 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
     if (sel.matchService !== undefined) return postings.get(`S\0${sel.matchService}`) ?? [];
     return proxies;
   };
-  const byIdentity = new WeakMap<Selector, { proxies?: Proxy[]; services?: Service[] }>();
-  const memo = <T>(cache: Map<string, T[]>, sel: Selector | undefined, f: () => T[]): T[] => {
-    if (!sel) return [];
-    const slot = byIdentity.get(sel) ?? {};
-    byIdentity.set(sel, slot);
-    const field = cache === (proxyCache as unknown) ? 'proxies' : 'services';
-    const hit = slot[field] as T[] | undefined;
-    if (hit) return hit;
-    const k = canonical({ ...sel, at: undefined });
-    let v = cache.get(k);
-    if (!v) cache.set(k, (v = f()));
-    (slot as Record<string, T[]>)[field] = v;
-    return v;
+  // Selectors are evaluated once each; equal selectors (same content) share the result. Found by
+  // identity first, so the content key is made once per selector object, not once per call.
+  // (A plain Map: its keys are model objects, which live as long as the result, and WeakMap
+  // inserts cost more.)
+  type Selected = { proxies?: Proxy[]; services?: Service[] };
+  const byContent = new Map<string, Selected>();
+  const byIdentity = new Map<Selector, Selected>();
+  const selected = (sel: Selector): Selected => {
+    let slot = byIdentity.get(sel);
+    if (!slot) {
+      const k = canonical([sel.matchLabels, sel.matchExpressions, sel.matchService, sel.matchNamespace]);
+      slot = byContent.get(k);
+      if (!slot) byContent.set(k, (slot = {}));
+      byIdentity.set(sel, slot);
+    }
+    return slot;
   };
 
   const r: Resolved = {
     model,
     proxies,
+    virtualServices: vss.all,
     target(ref) {
-      const t = targets.get(key('Target', ref));
+      const t = targets.get(ref.namespace, ref.name);
       if (t) return { kind: 'target', target: t };
-      const vs = vss.get(key('VirtualService', ref));
+      const vs = vss.get(ref.namespace, ref.name);
       if (vs) return { kind: 'vs', vs };
-      const s = services.get(key('Service', ref));
+      const s = services.get(ref.namespace, ref.name);
       if (s) return { kind: 'service', service: s };
       return undefined;
     },
-    route: (ref) => routes.get(key('Route', ref)),
-    virtualService: (ref) => vss.get(key('VirtualService', ref)),
-    selectedProxies: (sel) =>
-      memo(proxyCache, sel, () => candidates(sel!).filter((p) => selects(sel, asSelectable(p)))),
-    selectedServices: (sel) =>
-      memo(serviceCache, sel, () => serviceList.filter((s) => selects(sel, serviceSelectable(s)))),
-    rulesOf: (vs) => merged.get(idKey(vs.id)) ?? [],
+    route: (ref) => routes.get(ref.namespace, ref.name),
+    virtualService: (ref) => vss.get(ref.namespace, ref.name),
+    selectedProxies(sel) {
+      if (!sel) return [];
+      const slot = selected(sel);
+      return (slot.proxies ??= candidates(sel).filter((p) => selects(sel, asSelectable(p))));
+    },
+    selectedServices(sel) {
+      if (!sel) return [];
+      const slot = selected(sel);
+      return (slot.services ??= serviceList.filter((s) => selects(sel, serviceSelectable(s))));
+    },
+    // a duplicate definition (not indexed) shares the list of the first one, as by name
+    rulesOf: (vs) => merged.get(vss.get(vs.id.namespace, vs.id.name)!) ?? [],
   };
 
   // Rule objects join their VirtualService's list: by position (stable order by name), else appended.
-  const merged = new Map<string, PlacedRule[]>();
-  for (const vs of vss.values())
+  const merged = new Map<VirtualService, PlacedRule[]>();
+  for (const vs of vss.all)
     merged.set(
-      idKey(vs.id),
+      vs,
       vs.rules.map((rule) => ({ rule, owner: vs })),
     );
   // `position` is the rule's index in the final list. Placed in ascending position; among equal
@@ -160,18 +198,14 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
       (a.position === undefined ? 1 : -1) * idKey(a.id).localeCompare(idKey(b.id)),
   );
   const namesIn = (kind: ObjectId['kind'], ns: string) =>
-    [
-      ...(kind === 'VirtualService'
-        ? vss
-        : kind === 'Target'
-          ? targets
-          : kind === 'Route'
-            ? routes
-            : services
-      ).values(),
-    ]
-      .filter((o) => o.id.namespace === ns)
-      .map((o) => o.id.name);
+    (kind === 'VirtualService'
+      ? vss
+      : kind === 'Target'
+        ? targets
+        : kind === 'Route'
+          ? routes
+          : services
+    ).names(ns);
   const dangling = (
     o: Located,
     ref: Ref,
@@ -196,7 +230,7 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
       dangling(ro, ro.virtualService, 'L7C4005', 'virtualService', ['VirtualService']);
       continue;
     }
-    const list = merged.get(idKey(vs.id))!;
+    const list = merged.get(vs)!;
     const placed = { rule: ro.rule, owner: ro };
     if (ro.position === undefined) list.push(placed);
     else if (ro.position > list.length) {
@@ -245,10 +279,10 @@ export function resolve(model: Model, diags: Diagnostics): Resolved {
         message: 'rule action has neither `route` nor `apply`: matching sessions would have nowhere to go',
       });
   };
-  for (const vs of vss.values()) for (const rule of vs.rules) checkRule(vs, rule);
+  for (const vs of vss.all) for (const rule of vs.rules) checkRule(vs, rule);
   for (const ro of model.rules) checkRule(ro, ro.rule);
-  for (const rt of routes.values()) checkRoute(rt, { inline: rt.route });
-  for (const t of targets.values())
+  for (const rt of routes.all) checkRoute(rt, { inline: rt.route });
+  for (const t of targets.all)
     if (t.linkedVirtualService && !r.virtualService(t.linkedVirtualService))
       dangling(t, t.linkedVirtualService, 'L7C4004', 'linkedVirtualService', ['VirtualService']);
   return r;
