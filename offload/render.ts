@@ -76,14 +76,11 @@ function rewriteText(rewrite: FiveTuple, out: string): string {
   return `${tupleText(rewrite)} out ${out}`;
 }
 
-export function renderPlanText(v: PlanView): string {
+/** One line per map write (two for a change: the new value, then the old one). */
+export function opLines(v: Pick<PlanView, 'plan' | 'ifaces'>, indent = '  '): string[] {
   const lines: string[] = [];
-  const where = v.netns ? ` in network namespace ${v.netns}` : '';
-  lines.push(
-    `Kernel offload for proxy ${v.proxy}${where}${v.loaded ? '' : ' (not loaded yet: planned against empty maps)'}:`,
-  );
   for (const op of v.plan.ops) {
-    const head = `  ${SIGN[op.kind]} ${op.direction.padEnd(7)} ${tupleText(op.match)}`;
+    const head = `${indent}${SIGN[op.kind]} ${op.direction.padEnd(7)} ${tupleText(op.match)}`;
     if (op.kind === 'remove') {
       lines.push(`${head}  ⇒  ${rewriteText(op.before!.rewrite, ifaceName(v.ifaces, op.before!.ifindex))}`);
       continue;
@@ -91,20 +88,40 @@ export function renderPlanText(v: PlanView): string {
     const e = op.entry!;
     lines.push(`${head}  ⇒  ${rewriteText(e.rewrite, e.out.name)}${e.object ? `  (${e.object})` : ''}`);
     if (op.kind === 'change' && op.before)
-      lines.push(`      was ${rewriteText(op.before.rewrite, ifaceName(v.ifaces, op.before.ifindex))}`);
+      lines.push(
+        `${indent}    was ${rewriteText(op.before.rewrite, ifaceName(v.ifaces, op.before.ifindex))}`,
+      );
   }
+  return lines;
+}
+
+/** The counts line: "4 to add, 0 to change, 0 to remove, 0 unchanged (map capacity 65536)". */
+export function countsText(v: Pick<PlanView, 'plan' | 'capacity'>): string {
   const s = summary(v.plan);
-  const verb = v.applied ? 'Applied' : 'Plan';
-  lines.push(
-    `${verb}: ${s.add} to add, ${s.change} to change, ${s.remove} to remove, ${s.unchanged} unchanged (map capacity ${v.capacity}${v.plan.order === 'break-before-make' ? '; removes first to make room' : ''}).`,
-  );
-  if (v.notOffloaded.length) {
-    lines.push('', 'Not offloaded (these stay in the userspace proxy):');
-    for (const n of v.notOffloaded) {
-      const what = n.listener ? `listener ${n.listener}` : `route ${n.routes.join(', ')}`;
-      lines.push(`  ${n.object ?? what}: ${n.reason} [${n.code}]${n.object ? `  (${what})` : ''}`);
-    }
-  }
+  return `${s.add} to add, ${s.change} to change, ${s.remove} to remove, ${s.unchanged} unchanged (map capacity ${v.capacity}${v.plan.order === 'break-before-make' ? '; removes first to make room' : ''})`;
+}
+
+/** One line per listener or route that stays in userspace, with its reason and code. */
+export function notOffloadedLines(notOffloaded: readonly NotOffloaded[], indent = '  '): string[] {
+  return notOffloaded.map((n) => {
+    const what = n.listener ? `listener ${n.listener}` : `route ${n.routes.join(', ')}`;
+    return `${indent}${n.object ?? what}: ${n.reason} [${n.code}]${n.object ? `  (${what})` : ''}`;
+  });
+}
+
+export function renderPlanText(v: PlanView): string {
+  const where = v.netns ? ` in network namespace ${v.netns}` : '';
+  const lines = [
+    `Kernel offload for proxy ${v.proxy}${where}${v.loaded ? '' : ' (not loaded yet: planned against empty maps)'}:`,
+    ...opLines(v),
+    `${v.applied ? 'Applied' : 'Plan'}: ${countsText(v)}.`,
+  ];
+  if (v.notOffloaded.length)
+    lines.push(
+      '',
+      'Not offloaded (these stay in the userspace proxy):',
+      ...notOffloadedLines(v.notOffloaded),
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -114,6 +131,8 @@ export interface StatusView {
   readonly ifaces: readonly Iface[];
   /** process.hrtime.bigint() when read: the same clock as lastSeenNs */
   readonly nowNs: bigint;
+  /** with a configuration: the listeners and routes that stay in userspace */
+  readonly notOffloaded?: readonly NotOffloaded[];
 }
 
 function ago(v: StatusView, s: EntryStats): number | null {
@@ -135,6 +154,7 @@ export function renderStatusJson(v: StatusView): string {
         last_seen_seconds_ago: ago(v, s),
         counted: s.counted,
       })),
+      ...(v.notOffloaded ? { not_offloaded: v.notOffloaded } : {}),
     },
     null,
     2,
@@ -142,6 +162,13 @@ export function renderStatusJson(v: StatusView): string {
 }
 
 export function renderStatusText(v: StatusView): string {
+  const reasons = v.notOffloaded?.length
+    ? ['', 'Not offloaded (these stay in the userspace proxy):', ...notOffloadedLines(v.notOffloaded), '']
+    : [];
+  return `${entriesTable(v)}${reasons.join('\n')}`;
+}
+
+function entriesTable(v: StatusView): string {
   if (!v.entries.length) return `No offload entries${v.netns ? ` in network namespace ${v.netns}` : ''}.\n`;
   const rows = v.entries.map((s) => {
     const a = ago(v, s);

@@ -103,6 +103,17 @@ describe('offload CLI in a network namespace', { skip: SKIP_UNLESS_ROOT, concurr
       'reverse 7000 25',
       'reverse 7001 0',
     ]);
+    const why = await cli(['status', OFFLOAD_EXAMPLE, '--proxy', 'edge']);
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(
+      why.stdout,
+      /out ofl-p2\s+25\s+2300[^\n]*\n[\s\S]*\nNot offloaded \(these stay in the userspace proxy\):\n {2}VirtualService\/signalling: .*\[server-mode\]/,
+    );
+    const whyJson = JSON.parse((await cli(['status', OFFLOAD_EXAMPLE, '--proxy', 'edge', '--json'])).stdout);
+    assert.deepEqual(
+      whyJson.not_offloaded.map((n: { code: string }) => n.code),
+      ['server-mode'],
+    );
   });
 
   it('errors are one clear line: unknown proxy, unknown namespace', async () => {

@@ -11,7 +11,7 @@ import { applyPlan, type ApplyEvent } from '../../runtime/reconcile/apply.ts';
 import type { Plan } from '../../runtime/reconcile/types.ts';
 import type { ProxyGraph } from '../../compiler/model/graph.ts';
 import type { ProxyClient } from '../../runtime/proxy/client.ts';
-import { summarize } from '../../runtime/plan/summary.ts';
+import { proxyHasChanges, summarize } from '../../runtime/plan/summary.ts';
 import { renderDiagnostics } from '../render/diagnostics.ts';
 import { renderPlanText } from '../render/plan-text.ts';
 import { applySucceeded, renderApplyResults } from '../render/apply-results.ts';
@@ -51,6 +51,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--max-disrupted-sessions <n>', 'refuse a plan that would end more live sessions')
     .option('-p, --proxy <name...>', 'only these proxies')
     .option('--concurrency <n>', 'proxies changed in parallel', '8')
+    .option('--no-offload', 'leave the kernel offload of proxies with `spec.offload` alone')
     .option(
       '--ref <rev>',
       'apply this Git revision (commit, tag, branch, HEAD~1) of the repository at DIR: a rollback',
@@ -64,6 +65,7 @@ export function registerApply(program: Command, io: Io): void {
           proxy?: string[];
           concurrency: string;
           ref?: string;
+          offload: boolean;
         },
       ) => {
         let plan: Plan;
@@ -96,7 +98,10 @@ export function registerApply(program: Command, io: Io): void {
             io.err('apply: the configuration has errors; nothing was changed\n');
             return io.exit(1);
           }
-          const r = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
+          const r = await planRepo(res, {
+            ...(opts.proxy ? { only: opts.proxy } : {}),
+            offload: opts.offload,
+          });
           ({ plan, clientFor } = r);
           if (snap) plan = { ...plan, revision: snap.revision };
           desired = res.graphs;
@@ -110,7 +115,7 @@ export function registerApply(program: Command, io: Io): void {
           );
           return io.exit(1);
         }
-        const changes = plan.proxies.some((p) => p.calls.length > 0);
+        const changes = plan.proxies.some(proxyHasChanges);
         if (!saved && changes && !opts.autoApprove) {
           if (!process.stdin.isTTY) {
             io.err(

@@ -34,7 +34,7 @@ async function derive(
   opts: PlanOpts,
   io: Io,
   cmd: string,
-): Promise<{ graph: ProxyGraph; ifaces: Iface[]; derived: DeriveResult } | undefined> {
+): Promise<{ graph: ProxyGraph; ifaces: Iface[]; derived: DeriveResult; target: CommonOpts } | undefined> {
   const res = await compileRepo(dir);
   if (res.hasErrors) {
     io.err(
@@ -50,15 +50,24 @@ async function derive(
     );
     return undefined;
   }
-  assertPrivileges(opts);
-  assertNetns(opts.netns);
-  const ifaces = await listIfaces(opts.netns);
+  // --netns / --pin-dir, else the proxy's own `spec.offload`
+  const own = res.model.proxies.find(
+    (p) => p.id.name === graph.proxy && p.id.namespace === graph.namespace,
+  )?.offload;
+  const target: CommonOpts = {
+    ...opts,
+    ...(opts.netns === undefined && own?.netns ? { netns: own.netns } : {}),
+    ...(opts.pinDir === undefined && own?.pinDir ? { pinDir: own.pinDir } : {}),
+  };
+  assertPrivileges(target);
+  assertNetns(target.netns);
+  const ifaces = await listIfaces(target.netns);
   const derived = deriveOffload(graph, ifaces);
   if (derived.error) {
     io.err(`offload ${cmd}: ${derived.error.message}\n`);
     return undefined;
   }
-  return { graph, ifaces, derived };
+  return { graph, ifaces, derived, target };
 }
 
 /** Runs an action; OffloadErrors (privileges, tools, capacity, …) become one line and exit 1. */
@@ -104,7 +113,7 @@ export function registerOffload(program: Command, io: Io): void {
     guarded(io, 'plan', async () => {
       const d = await derive(dir, opts, io, 'plan');
       if (!d) return 1;
-      const ref = refOf(opts);
+      const ref = refOf(d.target);
       const live = await dumpOrEmpty(ref);
       const capacity = live.loaded ? (await mapInfo(ref.maps.rules)).max_entries : MAX_ENTRIES;
       const plan = planSync(d.derived.entries, live, capacity);
@@ -114,7 +123,7 @@ export function registerOffload(program: Command, io: Io): void {
       }
       const view = {
         proxy: d.graph.proxy,
-        ...(opts.netns ? { netns: opts.netns } : {}),
+        ...(d.target.netns ? { netns: d.target.netns } : {}),
         loaded: live.loaded,
         capacity,
         plan,
@@ -139,15 +148,15 @@ export function registerOffload(program: Command, io: Io): void {
       const { path } = await buildProgram();
       const ifaces = [...new Set(d.derived.entries.map((e) => e.in.name))];
       const dp = await ensureLoaded({
-        ...(opts.netns ? { netns: opts.netns } : {}),
-        ...(opts.pinDir ? { pinDir: opts.pinDir } : {}),
+        ...(d.target.netns ? { netns: d.target.netns } : {}),
+        ...(d.target.pinDir ? { pinDir: d.target.pinDir } : {}),
         ifaces,
         objectPath: path,
       });
       const res = await syncEntries(dp, d.derived.entries);
       const view = {
         proxy: d.graph.proxy,
-        ...(opts.netns ? { netns: opts.netns } : {}),
+        ...(d.target.netns ? { netns: d.target.netns } : {}),
         loaded: true,
         capacity: dp.maxEntries,
         plan: res.plan,
@@ -166,17 +175,31 @@ export function registerOffload(program: Command, io: Io): void {
   );
 
   withTarget(
-    group.command('status').description('the live entries with their packet and byte counters'),
-  ).action((opts: CommonOpts) =>
+    group
+      .command('status')
+      .description(
+        'the live entries with their packet and byte counters; with --proxy, also why every other route stays in userspace',
+      )
+      .argument('[dir]', 'repository directory (with --proxy)', '.')
+      .option('-p, --proxy <name>', 'also list the routes of this proxy that are not offloaded, and why'),
+  ).action((dir: string, opts: CommonOpts & { proxy?: string }) =>
     guarded(io, 'status', async () => {
-      assertNetns(opts.netns);
-      const ref = refOf(opts);
-      const entries = await stats(ref);
+      let target: CommonOpts = opts;
+      let notOffloaded: DeriveResult['notOffloaded'] | undefined;
+      if (opts.proxy) {
+        const d = await derive(dir, { ...opts, proxy: opts.proxy }, io, 'status');
+        if (!d) return 1;
+        ({ target } = d);
+        notOffloaded = d.derived.notOffloaded;
+      }
+      assertNetns(target.netns);
+      const entries = await stats(refOf(target));
       const view = {
-        ...(opts.netns ? { netns: opts.netns } : {}),
+        ...(target.netns ? { netns: target.netns } : {}),
         entries,
-        ifaces: await listIfaces(opts.netns),
+        ifaces: await listIfaces(target.netns),
         nowNs: process.hrtime.bigint(),
+        ...(notOffloaded ? { notOffloaded } : {}),
       };
       io.out(opts.json ? renderStatusJson(view) : renderStatusText(view));
       return 0;

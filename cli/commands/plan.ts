@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { compileRepo } from '../../runtime/compile-repo.ts';
 import { planRepo } from '../../runtime/reconcile/plan-repo.ts';
 import { writePlanFile } from '../../runtime/reconcile/plan-file.ts';
-import { summarize } from '../../runtime/plan/summary.ts';
+import { proxyHasChanges, summarize } from '../../runtime/plan/summary.ts';
 import { renderDiagnostics } from '../render/diagnostics.ts';
 import { renderPlanText } from '../render/plan-text.ts';
 import { renderPlanJson } from '../render/plan-json.ts';
@@ -16,6 +16,7 @@ export interface PlanOptions {
   detailedExitcode: boolean;
   maxDisruptedSessions?: string;
   proxy?: string[];
+  offload: boolean;
 }
 
 export function parseLimit(s: string | undefined): number | undefined {
@@ -34,6 +35,7 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on errors', false)
     .option('--max-disrupted-sessions <n>', 'refuse a plan that would end more live sessions')
     .option('-p, --proxy <name...>', 'only these proxies')
+    .option('--no-offload', 'leave the kernel offload of proxies with `spec.offload` out of the plan')
     .action(async (dir: string, opts: PlanOptions) => {
       const res = await compileRepo(dir);
       if (res.hasErrors) {
@@ -43,7 +45,10 @@ export function registerPlan(program: Command, io: Io): void {
         io.err('plan: the configuration has errors; nothing was planned\n');
         return io.exit(1);
       }
-      const { plan } = await planRepo(res, { ...(opts.proxy ? { only: opts.proxy } : {}) });
+      const { plan } = await planRepo(res, {
+        ...(opts.proxy ? { only: opts.proxy } : {}),
+        offload: opts.offload,
+      });
       const summary = summarize(plan);
       io.out(opts.json ? renderPlanJson(plan) : renderPlanText(plan, { color: io.color }));
       const limit = parseLimit(opts.maxDisruptedSessions);
@@ -58,7 +63,14 @@ export function registerPlan(program: Command, io: Io): void {
         io.err(`saved the plan to ${opts.out}; apply it with: l7mp-compile apply ${opts.out}\n`);
       }
       if (plan.unreachable.length) return io.exit(1);
-      const changes = plan.proxies.some((p) => p.calls.length > 0);
+      const offloadErrors = plan.proxies.filter((p) => p.offload?.error);
+      if (offloadErrors.length) {
+        io.err(
+          `plan: the kernel offload of ${offloadErrors.map((p) => p.proxy).join(', ')} cannot be planned (see above); \`--no-offload\` plans the REST calls alone\n`,
+        );
+        return io.exit(1);
+      }
+      const changes = plan.proxies.some(proxyHasChanges);
       io.exit(opts.detailedExitcode && changes ? 2 : 0);
     });
 }

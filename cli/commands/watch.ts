@@ -17,6 +17,7 @@ interface WatchCliOptions {
   maxDisruptedSessions?: string;
   listen?: string;
   proxyTimeout: string;
+  offload: boolean;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -50,6 +51,7 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--max-disrupted-sessions <n>', 'hold a revision that would end more live sessions')
     .option('--listen <host:port>', 'serve GET /healthz, /status, /metrics and POST /trigger')
     .option('--proxy-timeout <duration>', 'per REST call to a proxy', '5s')
+    .option('--no-offload', 'leave the kernel offload of proxies with `spec.offload` alone')
     .action(async (dir: string | undefined, opts: WatchCliOptions) => {
       const fail = (m: string) => {
         io.err(`watch: ${m}\n`);
@@ -82,6 +84,7 @@ export function registerWatch(program: Command, io: Io): void {
           resyncMs: durations['resync-interval']!,
           drift: opts.drift,
           proxyTimeoutMs: durations['proxy-timeout']!,
+          ...(opts.offload ? {} : { offload: false }),
           ...(limit !== undefined ? { maxDisruptedSessions: limit } : {}),
           ...(opts.listen ? { listen: opts.listen } : {}),
           log,

@@ -14,9 +14,12 @@ const mark: Record<ProxyApplyResult['status'], string> = {
 export function renderApplyResults(results: readonly ProxyApplyResult[]): string {
   const width = Math.max(5, ...results.map((r) => r.proxy.length));
   const lines = results.map((r) => {
+    const offload = r.offload?.written
+      ? `, kernel offload: ${r.offload.written} map writes${r.offload.program === 'loaded' || r.offload.program === 'upgraded' ? ` (program ${r.offload.program})` : ''}`
+      : '';
     const calls =
       r.status === 'applied'
-        ? `, ${r.callsMade} calls, verified`
+        ? `, ${r.callsMade} calls${offload}, verified`
         : r.undone
           ? `, ${r.callsMade} calls made and ${r.undone} undone`
           : '';

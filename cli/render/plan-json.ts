@@ -2,7 +2,7 @@
 // with its undo) plus the summary, overall and per proxy. The text form shows nothing that is not
 // in here. Key order is fixed.
 import type { Plan, PlanSummary, ProxyPlan } from '../../runtime/reconcile/types.ts';
-import { summarize, summarizeProxy } from '../../runtime/plan/summary.ts';
+import { summarize, summarizeOffload, summarizeProxy } from '../../runtime/plan/summary.ts';
 
 export interface JsonProxyPlan extends ProxyPlan {
   readonly summary: PlanSummary;
@@ -25,6 +25,7 @@ export function toJsonPlan(plan: Plan): JsonPlanDocument {
       fingerprint: p.fingerprint,
       summary: summarizeProxy(p),
       calls: p.calls,
+      ...(p.offload ? { offload: { ...p.offload, summary: summarizeOffload([p]) } } : {}),
     })),
     unreachable: plan.unreachable,
   };

@@ -4,7 +4,9 @@
 //   -    delete                      -/+  replace (its two halves shown as one entry, old → new)
 import type { Plan, PlannedCall, ProxyPlan } from '../../runtime/reconcile/types.ts';
 import type { GraphKind } from '../../compiler/model/graph.ts';
-import { summarize } from '../../runtime/plan/summary.ts';
+import { proxyHasChanges, summarize, summarizeOffload } from '../../runtime/plan/summary.ts';
+import { countsText, notOffloadedLines, opLines } from '../../offload/render.ts';
+import { offloadChanges, type OffloadPlan } from '../../offload/proxy-offload.ts';
 import { fieldChanges } from '../../runtime/plan/field-changes.ts';
 
 export interface PlanTextOptions {
@@ -129,18 +131,49 @@ function renderEntry(e: Entry, paint: Paint): string {
   return lines.join('\n');
 }
 
+/** The offload part of a proxy's block: its map writes, then the paths that stay in userspace. */
+function offloadBlock(o: OffloadPlan, paint: Paint): string[] {
+  const where = o.netns ? ` in network namespace ${clean(o.netns)}` : '';
+  const view = { plan: o.sync, ifaces: o.ifaces, capacity: o.capacity };
+  if (o.error) return [`  ${paint(SGR.cut, `kernel offload${where}: cannot plan: ${clean(o.error)}`)}`];
+  if (!offloadChanges(o)) return [`  kernel offload${where}: no changes (${countsText(view)})`];
+  const load = o.loaded
+    ? ''
+    : `; the program is loaded and attached to ${o.attach.map(clean).join(', ') || 'no interface'} first`;
+  const paintOp = (l: string) => {
+    const sign = l.trimStart()[0];
+    return sign === '+'
+      ? paint(SGR.add, l)
+      : sign === '~'
+        ? paint(SGR.change, l)
+        : sign === '-'
+          ? paint(SGR.destroy, l)
+          : l;
+  };
+  return [
+    `  kernel offload${where} (after the REST calls${load}):`,
+    ...opLines(view, '    ').map((l) => paintOp(clean(l))),
+    `    ${countsText(view)}`,
+    ...(o.notOffloaded.length
+      ? ['    stays in the userspace proxy:', ...notOffloadedLines(o.notOffloaded, '      ').map(clean)]
+      : []),
+  ];
+}
+
 export function renderPlanText(plan: Plan, opts: PlanTextOptions = { color: false }): string {
   const paint: Paint = opts.color ? (sgr, s) => `\u001b[${sgr}m${s}\u001b[0m` : (_sgr, s) => s;
   const out: string[] = [];
-  const changes = plan.proxies.some((p) => p.calls.length > 0);
-  if (changes) {
+  const changes = plan.proxies.some(proxyHasChanges);
+  const offloadError = plan.proxies.some((p) => p.offload?.error);
+  if (changes || offloadError) {
     for (const p of plan.proxies) {
       const head = `proxy ${clean(p.proxy)} (${clean(p.adminUrl)})`;
-      if (p.calls.length === 0) {
+      const offload = p.offload ? offloadBlock(p.offload, paint) : [];
+      if (!proxyHasChanges(p) && !p.offload?.error) {
         out.push(`${head}: no changes`, '');
         continue;
       }
-      out.push(`${head}:`, ...entries(p).map((e) => renderEntry(e, paint)), '');
+      out.push(`${head}:`, ...entries(p).map((e) => renderEntry(e, paint)), ...offload, '');
     }
   }
   for (const u of plan.unreachable)
@@ -159,9 +192,13 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions = { color: fals
     );
   } else {
     const s = summarize(plan);
+    const o = summarizeOffload(plan.proxies);
+    const offload = plan.proxies.some((p) => p.offload)
+      ? `; kernel offload: ${o.add} to add, ${o.change} to change, ${o.remove} to remove`
+      : '';
     out.push(
       `Plan: ${s.add} to add, ${s.change} to change, ${s.replace} to replace, ${s.destroy} to destroy; ` +
-        `${plural(s.sessionsCut, 'live session')} cut.`,
+        `${plural(s.sessionsCut, 'live session')} cut${offload}.`,
     );
   }
   return `${out.join('\n')}\n`;

@@ -149,6 +149,8 @@ export interface Proxy extends Base {
   };
   readonly address: string;
   readonly services: readonly string[];
+  /** present: plan and apply also keep the kernel offload's maps (docs/offload.md) */
+  readonly offload?: { readonly netns?: string; readonly pinDir?: string };
 }
 
 export interface Service extends Base {

@@ -275,6 +275,7 @@ export function normalise(objects: readonly RawObject[], _diags: Diagnostics): M
           admin: s.admin ?? { url: '' },
           address: String(s.address ?? ''),
           services: Array.isArray(s.services) ? s.services : [],
+          ...(isObj(s.offload) ? { offload: s.offload } : {}),
         });
         break;
       case 'Service':

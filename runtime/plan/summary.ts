@@ -6,6 +6,7 @@
 //   destroy  objects deleted that nothing replaces;
 // and the live sessions the plan ends.
 import type { Plan, PlannedCall, PlanSummary, ProxyPlan } from '../reconcile/types.ts';
+import { offloadChanges } from '../../offload/proxy-offload.ts';
 
 /** The object a call changes in place (`rulelists/<rl>`, `clusters/<c>`), if it is an in-place edit. */
 export function changedInPlace(c: PlannedCall): string | undefined {
@@ -54,4 +55,35 @@ export function summarize(plan: Plan): PlanSummary {
     destroy: sum('destroy'),
     sessionsCut: sum('sessionsCut'),
   };
+}
+
+/** The offload's map writes per kind (add/change/remove), over every proxy with an offload part. */
+export interface OffloadSummary {
+  readonly add: number;
+  readonly change: number;
+  readonly remove: number;
+}
+
+export function summarizeOffload(proxies: readonly ProxyPlan[]): OffloadSummary {
+  const ops = proxies.flatMap((p) => p.offload?.sync.ops ?? []);
+  const n = (k: 'add' | 'change' | 'remove') => ops.filter((o) => o.kind === k).length;
+  return { add: n('add'), change: n('change'), remove: n('remove') };
+}
+
+/** Whether applying the proxy's part does anything: a REST call or an offload write or load. */
+export function proxyHasChanges(p: ProxyPlan): boolean {
+  return p.calls.length > 0 || (p.offload !== undefined && offloadChanges(p.offload));
+}
+
+/** Whether any proxy's offload part could not be planned. */
+export function offloadErrors(plan: Plan): { proxy: string; error: string }[] {
+  return plan.proxies.flatMap((p) => (p.offload?.error ? [{ proxy: p.proxy, error: p.offload.error }] : []));
+}
+
+/** The number of changes in a proxy's part and the first of them, in words (for status lines). */
+export function describeChanges(p: ProxyPlan): string {
+  const writes = p.offload?.commands.length ?? 0;
+  const c = p.calls[0];
+  if (c) return `${p.calls.length} call(s), e.g. ${c.action} ${c.kind} ${c.name}`;
+  return writes ? `${writes} kernel offload map write(s)` : 'loading the kernel offload program';
 }

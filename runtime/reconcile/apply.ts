@@ -10,6 +10,13 @@ import { observe } from '../proxy/observe.ts';
 import { acquireLock } from '../proxy/lock.ts';
 import { isProxyError, type ProxyClient } from '../proxy/client.ts';
 import { planProxy } from '../plan/diff.ts';
+import {
+  applyOffload,
+  fallBackToProxy,
+  liveFingerprint,
+  offloadChanges,
+  type OffloadApplyResult,
+} from '../../offload/proxy-offload.ts';
 
 export type ApplyStatus =
   'applied' | 'unchanged' | 'rolled-back' | 'failed' | 'stale' | 'locked' | 'unreachable';
@@ -23,6 +30,8 @@ export interface ProxyApplyResult {
   readonly error?: string;
   /** after success: live equals desired on a fresh observation */
   readonly verified: boolean;
+  /** the kernel offload's part, when the plan had one with changes and it was written */
+  readonly offload?: OffloadApplyResult;
 }
 
 export type ApplyEvent =
@@ -74,7 +83,43 @@ async function applyProxy(pp: ProxyPlan, opts: ApplyOptions): Promise<ProxyApply
     const before = await observe(client, { proxy: pp.proxy, adminUrl: pp.adminUrl });
     if (before.fingerprint !== pp.fingerprint)
       return { ...base, status: 'stale', error: 'the proxy changed since the plan was made; plan again' };
-    if (pp.calls.length === 0) return { ...base, status: 'unchanged', verified: true };
+    const offload = pp.offload;
+    if (offload?.error)
+      return { ...base, status: 'failed', error: `${offload.error}; nothing was changed on this proxy` };
+    if (offload && (await liveFingerprint(offload)) !== offload.fingerprint)
+      return {
+        ...base,
+        status: 'stale',
+        error: 'the kernel offload maps changed since the plan was made; plan again',
+      };
+    const offloadPart = async (done: ProxyApplyResult): Promise<ProxyApplyResult> => {
+      if (!offload || !offloadChanges(offload)) return done;
+      try {
+        const r = await applyOffload(offload);
+        return r.verified
+          ? { ...done, status: 'applied', offload: r }
+          : {
+              ...done,
+              status: 'failed',
+              verified: false,
+              offload: r,
+              error: 'verification: the kernel offload maps differ from the plan after writing it',
+            };
+      } catch (e) {
+        const left = await fallBackToProxy(offload).catch(() => ['?']);
+        return {
+          ...done,
+          status: 'failed',
+          verified: false,
+          error:
+            `the REST calls were applied and verified, but writing the kernel offload failed: ${message(e)}; ` +
+            (left.length
+              ? `${left.length} touched entr${left.length === 1 ? 'y' : 'ies'} could not be removed: run \`l7mp-compile offload unload\` to hand every path to the proxy`
+              : 'the entries it touched were removed, so those paths run in the userspace proxy'),
+        };
+      }
+    };
+    if (pp.calls.length === 0) return offloadPart({ ...base, status: 'unchanged', verified: true });
 
     const journal: Call[][] = [];
     for (const [index, c] of pp.calls.entries()) {
@@ -119,7 +164,7 @@ async function applyProxy(pp: ProxyPlan, opts: ApplyOptions): Promise<ProxyApply
     const after = await observe(client, { proxy: pp.proxy, adminUrl: pp.adminUrl });
     const left = desired ? planProxy(desired, after).calls : [];
     return left.length === 0
-      ? { ...base, status: 'applied', callsMade: pp.calls.length, verified: true }
+      ? offloadPart({ ...base, status: 'applied', callsMade: pp.calls.length, verified: true })
       : {
           ...base,
           status: 'failed',

@@ -6,6 +6,7 @@ import { ProxyClient } from '../proxy/client.ts';
 import { observe } from '../proxy/observe.ts';
 import { makePlan } from '../plan/diff.ts';
 import { mapBounded } from './pool.ts';
+import { planOffload } from '../../offload/proxy-offload.ts';
 import type { LiveState, Plan } from './types.ts';
 
 export interface Reconcilable {
@@ -38,7 +39,13 @@ export function clientsFor(
 
 export async function planRepo(
   res: CompileResult,
-  opts: { only?: readonly string[]; concurrency?: number; timeoutMs?: number } = {},
+  opts: {
+    only?: readonly string[];
+    concurrency?: number;
+    timeoutMs?: number;
+    /** false: leave the kernel offload of proxies with `spec.offload` alone (default true) */
+    offload?: boolean;
+  } = {},
 ): Promise<Reconcilable> {
   const graphs = res.graphs.filter((g) => !opts.only?.length || opts.only.includes(g.proxy));
   const clientFor = clientsFor(res.model.proxies, opts);
@@ -62,5 +69,12 @@ export async function planRepo(
     o.ok ? [] : [{ proxy: o.proxy, adminUrl: o.adminUrl, error: o.error }],
   );
   const reachable = graphs.filter((g) => live.some((l) => l.proxy === g.proxy));
-  return { plan: makePlan(reachable, live, unreachable), live, clientFor };
+  const plan = makePlan(reachable, live, unreachable);
+  if (opts.offload === false) return { plan, live, clientFor };
+  const proxies = await mapBounded(plan.proxies, opts.concurrency ?? 8, async (pp) => {
+    const target = res.model.proxies.find((p) => p.id.name === pp.proxy)?.offload;
+    const graph = reachable.find((g) => g.proxy === pp.proxy);
+    return target && graph ? { ...pp, offload: await planOffload(graph, target) } : pp;
+  });
+  return { plan: { ...plan, proxies }, live, clientFor };
 }

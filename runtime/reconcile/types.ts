@@ -9,6 +9,7 @@ import type {
   L7Rule,
   L7RuleList,
 } from '../../compiler/model/graph.ts';
+import type { OffloadPlan } from '../../offload/proxy-offload.ts';
 
 /** Our objects on a proxy, normalised to the compiler's graph shapes (so live and desired compare). */
 export interface LiveObjects {
@@ -98,6 +99,8 @@ export interface ProxyPlan {
   readonly adminUrl: string;
   readonly fingerprint: string;
   readonly calls: readonly PlannedCall[];
+  /** the kernel offload's part (a Proxy with `spec.offload`): written after the REST calls */
+  readonly offload?: OffloadPlan;
 }
 
 export interface PlanSummary {

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   /** per REST call to a proxy */
   readonly proxyTimeoutMs?: number;
   readonly concurrency?: number;
+  /** false: leave the kernel offload alone (`--no-offload`) */
+  readonly offload?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -226,6 +228,7 @@ export class Controller {
       ...(o.maxDisruptedSessions !== undefined ? { maxDisruptedSessions: o.maxDisruptedSessions } : {}),
       ...(o.proxyTimeoutMs ? { timeoutMs: o.proxyTimeoutMs } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+      ...(o.offload === false ? { offload: false } : {}),
     });
   }
 

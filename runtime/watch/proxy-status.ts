@@ -5,7 +5,7 @@
 import type { CompileResult } from '../../compiler/pipeline.ts';
 import { clientsFor, planRepo } from '../reconcile/plan-repo.ts';
 import { mapBounded } from '../reconcile/pool.ts';
-import { summarizeProxy } from '../plan/summary.ts';
+import { describeChanges, proxyHasChanges, summarizeProxy } from '../plan/summary.ts';
 import type { SourceInfo } from '../sources/source.ts';
 import { readRevision, type RevisionRecord } from './revision-marker.ts';
 import type { ProxyStatus, WatchStatus } from './status-model.ts';
@@ -53,15 +53,14 @@ export async function statusFromProxies(
         error: { code: 'unreachable', message: message(e), at: at() },
       };
     }
-    if (pp.calls.length === 0) return { ...base, status: 'SYNCED', ...recorded(rec) };
-    const c = pp.calls[0]!;
+    if (!proxyHasChanges(pp)) return { ...base, status: 'SYNCED', ...recorded(rec) };
     return {
       ...base,
       status: 'DRIFTED',
       ...recorded(rec),
       error: {
         code: 'drift',
-        message: `${pp.calls.length} call(s) to match the repository, e.g. ${c.action} ${c.kind} ${c.name}`,
+        message: `${describeChanges(pp)} to match the repository`,
         at: at(),
       },
     };

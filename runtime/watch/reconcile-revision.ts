@@ -12,7 +12,7 @@ import { planRepo } from '../reconcile/plan-repo.ts';
 import { applyPlan, type ApplyEvent, type ProxyApplyResult } from '../reconcile/apply.ts';
 import { mapBounded } from '../reconcile/pool.ts';
 import type { PlanSummary, ProxyPlan } from '../reconcile/types.ts';
-import { summarizeProxy } from '../plan/summary.ts';
+import { describeChanges, proxyHasChanges, summarizeProxy } from '../plan/summary.ts';
 import type { ProxyClient } from '../proxy/client.ts';
 import { readRevision, writeRevision, type RevisionRecord } from './revision-marker.ts';
 import type { WatchMetrics } from './metrics.ts';
@@ -28,6 +28,8 @@ export interface ReconcileOptions {
   readonly maxDisruptedSessions?: number;
   readonly timeoutMs?: number;
   readonly concurrency?: number;
+  /** false: leave the kernel offload alone (`--no-offload`) */
+  readonly offload?: boolean;
   readonly holder: string;
   readonly metrics: WatchMetrics;
 }
@@ -71,6 +73,7 @@ export async function reconcileRevision(want: Desired, opts: ReconcileOptions): 
   const { plan, clientFor } = await planRepo(want.res, {
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.offload === false ? { offload: false } : {}),
   });
   const concurrency = opts.concurrency ?? 8;
   const outcomes = new Map<string, ProxyOutcome>();
@@ -103,12 +106,11 @@ export async function reconcileRevision(want: Desired, opts: ReconcileOptions): 
       continue;
     }
     recordOf.set(pp.proxy, r.record);
-    const drift = pp.calls.length > 0 && r.record?.revision === want.revision;
+    const drift = proxyHasChanges(pp) && r.record?.revision === want.revision;
     if (drift) metrics.drift.inc({ proxy: pp.proxy });
-    if (pp.calls.length === 0) {
+    if (!proxyHasChanges(pp) && !pp.offload?.error) {
       outcomes.set(pp.proxy, { ...base(pp), kind: 'synced', driftFound: false });
     } else if (drift && opts.drift === 'report') {
-      const first = pp.calls[0]!;
       outcomes.set(pp.proxy, {
         ...base(pp),
         kind: 'drift-reported',
@@ -116,7 +118,7 @@ export async function reconcileRevision(want: Desired, opts: ReconcileOptions): 
         ...(r.record ? { record: r.record } : {}),
         error: {
           code: 'drift',
-          message: `differs from revision ${want.revision} in ${pp.calls.length} call(s), e.g. ${first.action} ${first.kind} ${first.name}`,
+          message: `differs from revision ${want.revision}: ${describeChanges(pp)}`,
         },
       });
     } else {

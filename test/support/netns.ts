@@ -40,11 +40,14 @@ export interface Topology {
   };
   /** a unique pin directory for this topology's datapath */
   readonly pinDir: string;
+  /** with `mgmt`: the proxy namespace's address on a link to this (the test's) namespace, where
+   * the proxy's REST API is reached from here (10.200.9.2; this side is 10.200.9.1) */
+  readonly mgmt?: string;
   destroy(): Promise<void>;
 }
 
 /** Creates the three namespaces and their links; on failure removes whatever it created. */
-export async function createTopology(tag: string): Promise<Topology> {
+export async function createTopology(tag: string, opts: { mgmt?: boolean } = {}): Promise<Topology> {
   const base = `l7c-ofl-${process.pid}-${tag}`;
   const ns = { cli: `${base}-cli`, prx: `${base}-prx`, srv: `${base}-srv` };
   const dev = { c0: 'ofl-c0', p1: 'ofl-p1', p2: 'ofl-p2', s0: 'ofl-s0' };
@@ -100,11 +103,27 @@ export async function createTopology(tag: string): Promise<Topology> {
     }
     await sh('ip', ['-n', ns.cli, 'route', 'add', '10.200.2.0/24', 'via', addr.proxyA]);
     await sh('ip', ['-n', ns.srv, 'route', 'add', '10.200.1.0/24', 'via', addr.proxyB]);
+    if (opts.mgmt) {
+      // Its host end goes away with the namespace (deleting a veth end deletes its peer).
+      const host = `l7cm${process.pid}`.slice(0, 15);
+      await sh('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', 'ofl-m0', 'netns', ns.prx]);
+      await sh('ip', ['addr', 'add', '10.200.9.1/30', 'dev', host]);
+      await sh('ip', ['link', 'set', host, 'up']);
+      await sh('ip', ['-n', ns.prx, 'addr', 'add', '10.200.9.2/30', 'dev', 'ofl-m0']);
+      await sh('ip', ['-n', ns.prx, 'link', 'set', 'ofl-m0', 'up']);
+    }
   } catch (e) {
     await destroy();
     throw e;
   }
-  return { ns, dev, addr, pinDir: `/sys/fs/bpf/l7mp-compile/${ns.prx}`, destroy };
+  return {
+    ns,
+    dev,
+    addr,
+    pinDir: `/sys/fs/bpf/l7mp-compile/${ns.prx}`,
+    ...(opts.mgmt ? { mgmt: '10.200.9.2' } : {}),
+    destroy,
+  };
 }
 
 /** `Udp:` counters of a namespace's /proc/net/snmp (InDatagrams, InCsumErrors, …). */
