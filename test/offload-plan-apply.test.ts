@@ -23,6 +23,8 @@ import { NetnsPeer } from './support/netns-peer.ts';
 import { startProxyInNetns, type NetnsProxy } from './support/netns-proxy.ts';
 import { OFFLOAD_EXAMPLE, compileGraph } from './support/netns-offload.ts';
 import { runCli } from './support/run-cli.ts';
+import { Cleanup, startWatcher, waitFor } from './support/watch-fixture.ts';
+import { keyId } from '../offload/codec.ts';
 
 const ADMIN_PORT = 18041;
 
@@ -206,7 +208,6 @@ describe('kernel offload in plan and apply', { skip: SKIP_UNLESS_ROOT, concurren
     const ref = datapathRef({ netns: topo.ns.prx });
     const first = (await planRepo(await compiled())).plan;
     const victim = (await stats(ref)).find((s) => s.direction === 'forward')!;
-    const { keyId } = await import('../offload/codec.ts');
     await bpftoolJson([
       'map',
       'delete',
@@ -285,6 +286,61 @@ describe('kernel offload in plan and apply', { skip: SKIP_UNLESS_ROOT, concurren
       desired: (await compiled()).graphs,
     });
     assert.equal(fixed[0]!.status, 'applied', fixed[0]!.error);
+  });
+
+  it('watch: an edit rewrites the entries, and an entry deleted by hand is put back by the periodic pass', async () => {
+    const ref = datapathRef({ netns: topo.ns.prx });
+    const cleanup = new Cleanup();
+    const log: string[] = [];
+    const explain = async () =>
+      `${JSON.stringify(await stats(ref), (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}\n${log.join('\n')}`;
+    const live = async () =>
+      (await stats(ref)).map((e) => `${e.direction} ${e.match.src.port}->${e.match.dst.port}`).sort();
+    try {
+      await startWatcher(
+        { from: { dir: repo }, intervalMs: 0, debounceMs: 100, resyncMs: 500, drift: 'correct' },
+        cleanup,
+        log,
+      );
+      const calls = join(repo, 'calls.yaml');
+      const text = await readFile(calls, 'utf8');
+      await writeFile(
+        calls,
+        text.replace('bind: {address: 10.200.2.1, port: 6011}', 'bind: {address: 10.200.2.1, port: 6001}'),
+      );
+      await waitFor(
+        'the watcher moves call-b back to bind port 6001',
+        async () => ((await live()).includes('reverse 7001->6001') ? true : undefined),
+        { timeoutMs: 30_000, explain },
+      );
+      const victim = (await stats(ref)).find((e) => e.direction === 'reverse')!;
+      await bpftoolJson([
+        'map',
+        'delete',
+        'pinned',
+        ref.maps.rules,
+        'key',
+        'hex',
+        ...keyId(victim.match).split(' '),
+      ]);
+      await waitFor(
+        'the periodic pass puts the deleted entry back',
+        async () => ((await live()).length === 4 ? true : undefined),
+        { timeoutMs: 30_000, explain },
+      );
+      assert.deepEqual(await live(), [
+        'forward 4000->5000',
+        'forward 4001->5001',
+        'reverse 7000->6010',
+        'reverse 7001->6001',
+      ]);
+      assert.ok(
+        log.some((l) => /edge/.test(l)),
+        `the watcher logged its passes:\n${log.join('\n')}`,
+      );
+    } finally {
+      await cleanup.run();
+    }
   });
 
   it('--no-offload leaves the offload out of the plan', async () => {
