@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Proxy } from '../compiler/model/types.ts';
-import { adminPort, controllerListener } from '../compiler/stages/emit.ts';
+import { controllerListener } from '../compiler/stages/emit.ts';
+import { adminPort } from '../compiler/stages/ports.ts';
 import { startLocalProxy, type LocalProxy } from './local-proxy.ts';
 import { mapBounded } from './reconcile/pool.ts';
 

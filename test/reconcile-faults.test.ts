@@ -328,7 +328,7 @@ describe('apply under faults', { concurrency: 1 }, () => {
       try {
         const yaml = repoYaml([
           proxyDoc('up', 18422, { tier: 'edge' }),
-          proxyDoc('down', 18423, { tier: 'edge' }), // nothing ever listens on 18423
+          proxyDoc('down', 18423, { tier: 'edge' }, '127.0.0.2'), // nothing ever listens on 18423
           {
             kind: 'VirtualService',
             metadata: { name: 'edge' },

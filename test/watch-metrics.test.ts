@@ -39,7 +39,7 @@ const URL = `http://${LISTEN}`;
 const repo = (port: number) =>
   repoYaml([
     proxyDoc('m', ADMIN.m),
-    proxyDoc('dead', ADMIN.dead, { app: 'm' }),
+    proxyDoc('dead', ADMIN.dead, { app: 'm' }, '127.0.0.2'),
     ...udpService({
       name: 'single',
       app: 'm',

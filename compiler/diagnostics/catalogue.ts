@@ -67,11 +67,12 @@ export const catalogue = {
   L7C5013: { severity: 'error', title: 'endpoint has no address' },
   L7C5014: { severity: 'error', title: 'proxy crash trigger' },
   L7C5015: { severity: 'warning', title: 'protocol known to misbehave in l7mp 0.5.7' },
-  L7C5016: { severity: 'error', title: 'listener port clashes with the proxy REST controller' },
+  L7C5016: { severity: 'error', title: 'listener port clashes with a proxy REST controller on its host' },
   L7C5017: { severity: 'error', title: 'duplicate endpoint address in a hash-ring cluster' },
   L7C5018: { severity: 'error', title: 'invalid proxy inventory' },
   L7C5019: { severity: 'error', title: 'endpoint port differs from the cluster port' },
   L7C5020: { severity: 'error', title: 'two objects lower to the same l7mp name with different content' },
+  L7C5021: { severity: 'error', title: 'two proxies with one address bind the same port' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type Code = keyof typeof catalogue;

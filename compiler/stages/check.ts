@@ -2,42 +2,15 @@
 // ports, framing loss, unreachable rules, malformed predicates, crash triggers (facts §7).
 import type { Diagnostics, PathSegment } from '../diagnostics/diagnostic.ts';
 import type { Code } from '../diagnostics/catalogue.ts';
-import {
-  displayId,
-  type FlatSpec,
-  type RuleSpec,
-  type TargetRef,
-  type VirtualService,
-} from '../model/types.ts';
+import { displayId, type FlatSpec, type RuleSpec, type TargetRef } from '../model/types.ts';
 import { pointerProblem, predicateProblems } from '../lowering/predicates.ts';
 import { BYTESTREAM, DATAGRAM, VIRTUAL_CLUSTERS, type ClusterDef, type Owner } from '../lowering/targets.ts';
 import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
+import { checkSharedHosts } from './check-shared-host.ts';
+import { adminPort, portAt, portKey } from './ports.ts';
 
 const NAME_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-/** Where the bound port (or socket file) of a listener is written. */
-function portAt(l: NonNullable<VirtualService['listener']>): readonly PathSegment[] {
-  if (l.spec.protocol === 'JSONSocket') return [...(l.transportFieldsAt ?? l.fieldsAt), 'port'];
-  return [...l.fieldsAt, l.spec.protocol === 'UnixDomainSocket' ? 'filename' : 'port'];
-}
-
-function portKey(spec: FlatSpec): string | undefined {
-  switch (spec.protocol) {
-    case 'UDP':
-      return `UDP port ${spec.port}`;
-    case 'TCP':
-    case 'HTTP':
-    case 'WebSocket':
-      return `TCP port ${spec.port}`; // TCP, HTTP and WebSocket listeners all bind a TCP port on all interfaces
-    case 'UnixDomainSocket':
-      return `UNIX socket ${spec.filename}`;
-    case 'JSONSocket':
-      return portKey(spec.transport as FlatSpec);
-    default:
-      return undefined;
-  }
-}
 
 function baseProtocol(spec: FlatSpec): string {
   return spec.protocol === 'JSONSocket' ? 'JSONSocket' : spec.protocol;
@@ -224,7 +197,7 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
   const services = placement.listeners;
   for (const p of r.proxies) {
     const taken = new Map<string, string>();
-    const admin = /:(\d+)/.exec(p.admin.url.replace(/^[a-z]+:\/\//, ''))?.[1];
+    const admin = p.admin.url ? adminPort(p.admin.url) : undefined;
     for (const vs of services.get(p)!) {
       const k = portKey(vs.listener!.spec);
       if (!k) continue;
@@ -246,4 +219,5 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
       else taken.set(k, displayId(vs.id));
     }
   }
+  checkSharedHosts(r.proxies, services, at);
 }

@@ -3,18 +3,9 @@
 // one machine-readable graph document. Pure: returns file contents; the caller writes them.
 import { toYaml } from '../source/yaml-emit.ts';
 import type { ProxyGraph } from '../model/graph.ts';
+import { adminPort } from './ports.ts';
 
 export const GRAPH_FORMAT_VERSION = '1';
-
-/** The REST port a proxy's admin URL points at. */
-export function adminPort(url: string): number {
-  try {
-    const u = new URL(url);
-    return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-  } catch {
-    return 1234;
-  }
-}
 
 /** The controller objects every l7mp config needs; they are the proxy's own, never ours. */
 export function controllerListener(port: number) {

@@ -938,6 +938,37 @@ spec:
     [['L7C5016', 'ws.yaml']],
   ),
 
+  // ---- proxies with one address share its ports (both quickstart proxies are at 127.0.0.1) ----
+  bad(
+    'UDP listeners on two proxies with one address, same port',
+    {
+      'a-web.yaml': vs('web', 'UDP: {port: 9000}', ROUTE_ECHO),
+      'b-worker.yaml': vs('worker-2', 'UDP: {port: ‸9000}', ROUTE_ECHO, 'matchLabels: {app: worker}'),
+    },
+    [['L7C5021', 'b-worker.yaml']],
+  ),
+  bad(
+    'one TCP VirtualService selecting two proxies with one address',
+    {
+      'proxies.yaml': proxy('gw-2', 18003).replace(
+        '  name: gw-2',
+        '  name: gw-2\n  labels: {app: l7mp-ingress}',
+      ),
+      'edge.yaml': vs('edge', 'TCP: {port: ‸9100}', ROUTE_ECHO),
+    },
+    [['L7C5021', 'edge.yaml']],
+  ),
+  bad(
+    "a listener on another proxy's REST controller port, same address",
+    { 'b-worker.yaml': vs('worker-2', 'TCP: {port: ‸18001}', ROUTE_ECHO, 'matchLabels: {app: worker}') },
+    [['L7C5016', 'b-worker.yaml']],
+    { forbid: ['L7C5021'] },
+  ),
+  bad(
+    'two proxies with one REST URL',
+    { 'proxies.yaml': proxy('gw-2', 18001).replace('url: "http', 'url: ‸"http') },
+    [['L7C5018', 'proxies.yaml']],
+  ),
   // ---- L7C5002: framing loss (warning) ----
   bad(
     'UDP listener routed to a TCP target (framing loss, warning)',

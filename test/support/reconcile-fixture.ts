@@ -44,11 +44,21 @@ export function repoYaml(docs: readonly unknown[]): string {
   return `${docs.map((d) => JSON.stringify(d)).join('\n---\n')}\n`;
 }
 
-export function proxyDoc(name: string, adminPort: number, labels: Record<string, string> = { app: name }) {
+/**
+ * A local proxy. `address` is where its listeners are reached: proxies with one address may not
+ * listen on one port (L7C5021), so a proxy that never runs but gets the same listeners as a live
+ * one is given another loopback address.
+ */
+export function proxyDoc(
+  name: string,
+  adminPort: number,
+  labels: Record<string, string> = { app: name },
+  address = '127.0.0.1',
+) {
   return {
     kind: 'Proxy',
     metadata: { name, labels },
-    spec: { admin: { url: `http://127.0.0.1:${adminPort}` }, address: '127.0.0.1' },
+    spec: { admin: { url: `http://127.0.0.1:${adminPort}` }, address },
   };
 }
 

@@ -41,16 +41,7 @@ export class Cleanup {
 // ---------------------------------------------------------------------------------------------
 // Repositories
 
-export const repoYaml = (docs: readonly unknown[]) =>
-  `${docs.map((d) => JSON.stringify(d)).join('\n---\n')}\n`;
-
-export function proxyDoc(name: string, adminPort: number, labels: Record<string, string> = { app: name }) {
-  return {
-    kind: 'Proxy',
-    metadata: { name, labels },
-    spec: { admin: { url: `http://127.0.0.1:${adminPort}` }, address: '127.0.0.1' },
-  };
-}
+export { proxyDoc, repoYaml } from './reconcile-fixture.ts';
 
 /** A UDP listener on the proxies labelled `app`, routed to a UDP target (one endpoint). */
 export function udpService(o: {
