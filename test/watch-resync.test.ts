@@ -1,5 +1,6 @@
 // The periodic pass against real l7mp proxies: a proxy restarted empty is repaired; a proxy changed
 // by hand is put back, or with --drift=report only reported (DRIFTED, the change stays); a proxy
+// locked by another applier is FAILED until the lock is gone; a proxy
 // that is down (never started) is UNREACHABLE and does not stop the others.
 // Ports: admin 18621 (a), 18622 (b), 18623 (c, never started); data 18721–18726 (no traffic);
 // status 18693 and 18694.
@@ -9,6 +10,7 @@ import type { CompileResult } from '../compiler/pipeline.ts';
 import type { Embedded } from '../runtime/embedded.ts';
 import { startEmbedded } from '../runtime/embedded.ts';
 import { ProxyClient, encodeName } from '../runtime/proxy/client.ts';
+import { acquireLock } from '../runtime/proxy/lock.ts';
 import type { Watch } from '../runtime/watch/start-watch.ts';
 import type { WatchOptions } from '../runtime/watch/start-watch.ts';
 import {
@@ -130,6 +132,33 @@ describe('watch: periodic pass', { timeout: TEST_TIMEOUT * 3 }, () => {
       });
       assert.equal(proxyIn(await getStatus(URL), 'b')!.status, 'SYNCED');
     });
+
+    it(
+      'a proxy locked by another applier is FAILED, and SYNCED once the lock is gone',
+      { timeout: TEST_TIMEOUT },
+      async () => {
+        const other = new ProxyClient({ adminUrl: url(ADMIN.b) });
+        cleanup.add(() => other.close());
+        const lock = await acquireLock(other, { holder: 'someone-else', ttlMs: 120_000 });
+        assert.ok('release' in lock, 'the test holds the lock');
+        try {
+          await handChange();
+          const s = await waitForProxy(URL, 'b', { status: 'FAILED' }, log);
+          assert.equal(proxyIn(s, 'b')!.error?.code, 'locked');
+          assert.match(proxyIn(s, 'b')!.error!.message, /someone-else/);
+          assert.equal(proxyIn(s, 'a')!.status, 'SYNCED', 'the others are unaffected');
+          assert.equal(
+            metric(await scrape(URL), 'l7c_watch_proxy_status', { proxy: 'b', status: 'FAILED' }),
+            1,
+          );
+          assert.equal((await pendingCalls(res, 'b')).length, 1, 'the locked proxy was not changed');
+        } finally {
+          await lock.release();
+        }
+        await waitForProxy(URL, 'b', { status: 'SYNCED', revision }, log);
+        assert.deepEqual(await pendingCalls(res, 'b'), []);
+      },
+    );
   });
 
   describe('--drift=report', () => {

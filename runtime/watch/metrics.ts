@@ -3,7 +3,14 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PassOutcome, ProxyStatusValue } from './status-model.ts';
 
-const STATUSES: readonly ProxyStatusValue[] = ['SYNCED', 'DRIFTED', 'REJECTED', 'UNREACHABLE', 'HELD'];
+const STATUSES: readonly ProxyStatusValue[] = [
+  'SYNCED',
+  'DRIFTED',
+  'FAILED',
+  'REJECTED',
+  'UNREACHABLE',
+  'HELD',
+];
 
 export class WatchMetrics {
   readonly registry = new Registry();

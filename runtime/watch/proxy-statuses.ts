@@ -1,5 +1,5 @@
 // The per-proxy part of /status: what each reconcile found (reconcile-revision.ts outcomes) as one
-// of five statuses, the revision recorded on the proxy, its last plan and its last error; mirrored
+// of six statuses, the revision recorded on the proxy, its last plan and its last error; mirrored
 // into the l7c_watch_proxy_status gauge.
 import type { Proxy } from '../../compiler/model/types.ts';
 import type { WatchMetrics } from './metrics.ts';
@@ -13,7 +13,7 @@ export const STATUS_OF: Record<ProxyOutcome['kind'], ProxyStatusValue> = {
   'drift-reported': 'DRIFTED',
   held: 'HELD',
   unreachable: 'UNREACHABLE',
-  failed: 'DRIFTED', // a failed apply leaves the proxy as it was: not what the revision says
+  failed: 'FAILED', // the apply was refused or failed: the proxy runs what it ran before (see the error)
 };
 
 export class ProxyStatuses {

@@ -1,4 +1,4 @@
-// What a watcher reports (GET /status, `l7mp-compile status`): per proxy one of five statuses, the
+// What a watcher reports (GET /status, `l7mp-compile status`): per proxy one of six statuses, the
 // revision live on it, its last plan and its last error; for the source, the revision last read
 // and, while it is rejected, its diagnostics. Plain data: the CLI renders it.
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.ts';
@@ -6,7 +6,7 @@ import type { PlanSummary } from '../reconcile/types.ts';
 import type { ForcePush, SourceInfo } from '../sources/source.ts';
 import type { PassReason } from './work-queue.ts';
 
-export type ProxyStatusValue = 'SYNCED' | 'DRIFTED' | 'REJECTED' | 'UNREACHABLE' | 'HELD';
+export type ProxyStatusValue = 'SYNCED' | 'DRIFTED' | 'FAILED' | 'REJECTED' | 'UNREACHABLE' | 'HELD';
 
 /** Stable codes of the errors a watcher records (a rejected revision carries its first diagnostic's code). */
 export type WatchErrorCode =
