@@ -1,6 +1,6 @@
-// `l7mp-compile status [DIR] [--from URL]`: per proxy SYNCED / DRIFTED / FAILED / REJECTED /
-// UNREACHABLE / HELD, the revision live on it, its plan and last error — from a running watcher's /status, or
-// straight from the proxies (observe + plan against DIR, and the revision each one records).
+// `l7mp-compile status [DIR] [--from URL]`: per proxy its status (SYNCED, DRIFTED, FAILED, …), the
+// revision live on it, its plan and last error — from a running watcher's /status, or straight
+// from the proxies (observe + plan against DIR, and the revision each one records).
 // Exit: 0 every proxy SYNCED, 2 some are not, 1 error.
 import type { Command } from 'commander';
 import { readRepo } from '../../runtime/repo-files.ts';

@@ -7,8 +7,7 @@ import { pointerProblem, predicateProblems } from '../lowering/predicates.ts';
 import { BYTESTREAM, DATAGRAM, VIRTUAL_CLUSTERS, type ClusterDef, type Owner } from '../lowering/targets.ts';
 import type { Placement } from '../lowering/placement.ts';
 import type { Resolved } from './resolve.ts';
-import { checkSharedHosts } from './check-shared-host.ts';
-import { adminPort, portAt, portKey } from './ports.ts';
+import { checkPorts } from './check-ports.ts';
 
 const NAME_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -193,31 +192,7 @@ export function check(r: Resolved, placement: Placement, diags: Diagnostics): vo
     if (t.cluster) checkCluster(targets.ofTarget(t)!, t, t.cluster.at, '(inline)', 'chain');
   }
 
-  // Per proxy: two listeners may not bind the same port (or socket file), nor the REST controller's.
-  const services = placement.listeners;
-  for (const p of r.proxies) {
-    const taken = new Map<string, string>();
-    const admin = p.admin.url ? adminPort(p.admin.url) : undefined;
-    for (const vs of services.get(p)!) {
-      const k = portKey(vs.listener!.spec);
-      if (!k) continue;
-      if (admin && k === `TCP port ${admin}`)
-        at(
-          vs,
-          portAt(vs.listener!),
-          'L7C5016',
-          `on proxy "${displayId(p.id)}", ${k} is the proxy's REST controller port`,
-        );
-      const prev = taken.get(k);
-      if (prev)
-        at(
-          vs,
-          portAt(vs.listener!),
-          'L7C5001',
-          `on proxy "${displayId(p.id)}", ${k} is already used by virtual service "${prev}"`,
-        );
-      else taken.set(k, displayId(vs.id));
-    }
-  }
-  checkSharedHosts(r.proxies, services, at);
+  // Two listeners may not bind the same port (or socket file), nor a REST controller's, on a proxy
+  // or across proxies that share an address.
+  checkPorts(r.proxies, placement.listeners, at);
 }

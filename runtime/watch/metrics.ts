@@ -1,16 +1,7 @@
 // The watcher's Prometheus metrics, in a registry of its own (nothing global, so several watchers
 // and tests can live in one process).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PassOutcome, ProxyStatusValue } from './status-model.ts';
-
-const STATUSES: readonly ProxyStatusValue[] = [
-  'SYNCED',
-  'DRIFTED',
-  'FAILED',
-  'REJECTED',
-  'UNREACHABLE',
-  'HELD',
-];
+import { PROXY_STATUSES, type PassOutcome, type ProxyStatusValue } from './status-model.ts';
 
 export class WatchMetrics {
   readonly registry = new Registry();
@@ -63,7 +54,7 @@ export class WatchMetrics {
   });
 
   setProxyStatus(proxy: string, status: ProxyStatusValue): void {
-    for (const s of STATUSES) this.proxyStatus.set({ proxy, status: s }, s === status ? 1 : 0);
+    for (const s of PROXY_STATUSES) this.proxyStatus.set({ proxy, status: s }, s === status ? 1 : 0);
   }
 
   countPass(outcome: PassOutcome, seconds: number): void {

@@ -6,7 +6,8 @@ import type { PlanSummary } from '../reconcile/types.ts';
 import type { ForcePush, SourceInfo } from '../sources/source.ts';
 import type { PassReason } from './work-queue.ts';
 
-export type ProxyStatusValue = 'SYNCED' | 'DRIFTED' | 'FAILED' | 'REJECTED' | 'UNREACHABLE' | 'HELD';
+export const PROXY_STATUSES = ['SYNCED', 'DRIFTED', 'FAILED', 'REJECTED', 'UNREACHABLE', 'HELD'] as const;
+export type ProxyStatusValue = (typeof PROXY_STATUSES)[number];
 
 /** Stable codes of the errors a watcher records (a rejected revision carries its first diagnostic's code). */
 export type WatchErrorCode =

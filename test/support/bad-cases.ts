@@ -77,7 +77,7 @@ const at = (code: string, file: string, line: number, column: number): Expected 
 // --- reusable documents ----------------------------------------------------------------------------
 
 /** A VirtualService on the gateway proxy (UDP `port`) whose one rule is `rule` (indented as a list item). */
-const vs = (
+export const vs = (
   name: string,
   listener: string,
   rules: string,
@@ -95,18 +95,22 @@ spec:
     rules:
 ${rules}`;
 
-const ROUTE_ECHO = `      - action:
+export const ROUTE_ECHO = `      - action:
           route:
             destination: udp-echo
 `;
 
-const proxy = (name: string, port: number) => `apiVersion: l7mp.io/v1
+export const proxy = (
+  name: string,
+  port: number,
+  o: { labels?: string; address?: string } = {},
+) => `apiVersion: l7mp.io/v1
 kind: Proxy
 metadata:
   name: ${name}
-spec:
+${o.labels ? `  labels: ${o.labels}\n` : ''}spec:
   admin: {url: "http://127.0.0.1:${port}"}
-  address: 127.0.0.1
+  address: ${o.address ?? '127.0.0.1'}
 `;
 
 // --- the corpus ----------------------------------------------------------------------------------
@@ -950,10 +954,7 @@ spec:
   bad(
     'one TCP VirtualService selecting two proxies with one address',
     {
-      'proxies.yaml': proxy('gw-2', 18003).replace(
-        '  name: gw-2',
-        '  name: gw-2\n  labels: {app: l7mp-ingress}',
-      ),
+      'proxies.yaml': proxy('gw-2', 18003, { labels: '{app: l7mp-ingress}' }),
       'edge.yaml': vs('edge', 'TCP: {port: ‸9100}', ROUTE_ECHO),
     },
     [['L7C5021', 'edge.yaml']],
